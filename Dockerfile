@@ -1,0 +1,22 @@
+# One image for web, workers and beat (docker-compose.yml picks the command).
+FROM python:3.13-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY webapp webapp
+COPY generation generation
+COPY catalog catalog
+RUN pip install --upgrade pip && pip install .
+
+COPY manage.py ./
+COPY templates templates
+COPY static static
+# collectstatic needs settings but no secrets or services.
+RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
+
+RUN useradd --system --uid 10001 darkroom
+USER darkroom
+EXPOSE 8000
+CMD ["uvicorn", "webapp.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--timeout-graceful-shutdown", "10"]

@@ -1,0 +1,50 @@
+# Darkroom: `make run` brings the app up, `make test` installs what tests need and runs them.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON := $(BIN)/python
+
+.PHONY: run test lint typecheck pytest bench venv dev-venv clean
+
+$(VENV)/.runtime: pyproject.toml
+	@test -x $(PYTHON) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime
+	$(PYTHON) -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.runtime
+dev-venv: $(VENV)/.dev
+
+## run: everything on this machine (SQLite, local files, local Redis, the emulator without a key)
+run: venv
+	@scripts/install-system-packages redis-server=redis-server
+	$(PYTHON) scripts/run.py
+
+## test: lint, types, then the whole suite against real Redis, PostgreSQL, S3 and Chromium
+test: dev-venv
+	@scripts/install-system-packages redis-server=redis-server \
+		'/usr/lib/postgresql/*/bin/postgres=postgresql' chromium=chromium
+	$(MAKE) lint typecheck pytest
+
+lint: dev-venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: dev-venv
+	$(BIN)/mypy .
+
+pytest: dev-venv
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+## bench: the benchmarks, printing their figures
+bench: dev-venv
+	@scripts/install-system-packages redis-server=redis-server \
+		'/usr/lib/postgresql/*/bin/postgres=postgresql'
+	$(PYTHON) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The models app: OpenRouter's image models, their endpoints, capabilities and prices."""

@@ -1,0 +1,1 @@
+"""Generation jobs: forms, views, Celery tasks, the OpenRouter client, image handling, storage."""

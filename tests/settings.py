@@ -1,0 +1,34 @@
+"""Settings for the test suite: the production settings module, pointed at real services.
+
+Importing this module starts Redis, PostgreSQL (or SQLite with
+DARKROOM_TEST_DATABASE=sqlite) and an S3-compatible server on free ports; see
+tests/services.py. Environment variables are set before webapp.settings reads
+them, so the app is configured exactly as it is in production, only elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tests import services as _services
+
+# Nothing from a developer's .env or shell may leak into the suite.
+for _name in ("OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "DJANGO_SECRET_KEY"):
+    os.environ.pop(_name, None)
+os.environ["DJANGO_DEBUG"] = "1"
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the
+# tests make around it are still synchronous.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+SERVICES = _services.start_all()
+os.environ.update(SERVICES.env)
+
+from webapp.settings import *  # noqa: E402, F403
+from webapp.settings import DATABASES  # noqa: E402
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so that Celery worker processes see the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(SERVICES.root / "test.sqlite3")}
+
+# Fast hashing: the suite creates many users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,296 @@
+"""Darkroom's settings, read from the environment only (see README, "Configuration").
+
+Development gets safe defaults; production (DJANGO_DEBUG=0) never defaults a secret.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config as BotoConfig
+from django.utils.csp import CSP
+from dotenv import load_dotenv
+
+from webapp import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+# A developer's .env fills in what the real environment leaves unset; it never overrides it.
+load_dotenv(BASE_DIR / ".env", override=False)
+
+DEBUG = env.boolean("DJANGO_DEBUG", True)
+
+if DEBUG:
+    SECRET_KEY = (
+        env.string("DJANGO_SECRET_KEY") or "dev-only-not-secret-3f9c1b7e2a6d4c8e9f0a1b2c3d4e5f60"
+    )
+else:
+    SECRET_KEY = env.required(
+        "DJANGO_SECRET_KEY",
+        "production (DJANGO_DEBUG=0) refuses to start without a secret key; generate one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`",
+    )
+
+ALLOWED_HOSTS = env.csv("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env.csv("DJANGO_CSRF_TRUSTED_ORIGINS")
+DARKROOM_PUBLIC_URL = env.string("DARKROOM_PUBLIC_URL", "http://localhost:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "webapp",
+    "catalog",
+    "generation",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page and endpoint needs a login unless its view says otherwise
+    # (@login_not_required: the login page and /healthz).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "webapp.urls"
+WSGI_APPLICATION = "webapp.wsgi.application"
+ASGI_APPLICATION = "webapp.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "webapp.context_processors.darkroom",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.string("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'darkroom.sqlite3'}",
+        # Persistent connections misbehave under ASGI (each request may run on
+        # another thread), so every request opens its own.
+        conn_max_age=0,
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while a worker writes; IMMEDIATE makes
+    # writers queue for the lock instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.string("REDIS_URL", "redis://localhost:6379/0")
+# A Redis that does not answer must fail fast enough to tell the user, not hang a minute.
+REDIS_SOCKET_TIMEOUT = 5
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {
+            "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+        },
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.string("DJANGO_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Images live in S3-compatible storage when a bucket is configured, in local
+# files otherwise. The bucket stays private either way: browsers never get a
+# storage URL, only Darkroom's own authenticated /media/ view, which checks who
+# may see the image on every request, serves SVG sandboxed, and sets the real
+# download name (see README, "Storage").
+S3_BUCKET = env.string("S3_BUCKET")
+S3_ENDPOINT_URL = env.string("S3_ENDPOINT_URL")
+USE_S3 = bool(S3_BUCKET)
+MEDIA_ROOT = VAR_DIR / "media"
+
+if USE_S3:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "access_key": env.string("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env.string("AWS_SECRET_ACCESS_KEY") or None,
+            "region_name": env.string("S3_REGION", "us-east-1"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 600,
+            "file_overwrite": True,  # keys are content hashes: same key, same bytes
+            "addressing_style": env.string("S3_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
+            # boto3 >= 1.36 sends checksums many S3-compatible servers reject.
+            "client_config": BotoConfig(
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                connect_timeout=5,
+                read_timeout=60,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+            # One PUT below 64 MiB: multipart uploads cost tens of MiB of copies.
+            "transfer_config": TransferConfig(
+                multipart_threshold=64 * 1024 * 1024, use_threads=False
+            ),
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    }
+
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# The OpenRouter key stays on the server: it is read here, used only in the
+# Authorization header, and scrubbed from every log line.
+OPENROUTER_API_KEY = env.string("OPENROUTER_API_KEY")
+OPENROUTER_EMULATED = not OPENROUTER_API_KEY
+OPENROUTER_EMULATOR_PORT = env.integer("OPENROUTER_EMULATOR_PORT", 8765)
+OPENROUTER_BASE_URL = env.string("OPENROUTER_BASE_URL") or (
+    f"http://127.0.0.1:{OPENROUTER_EMULATOR_PORT}/api/v1"
+    if OPENROUTER_EMULATED
+    else "https://openrouter.ai/api/v1"
+)
+OPENROUTER_TITLE = "Darkroom"
+
+# The longest a single generation may take, upstream call and storing included.
+GENERATION_TIME_LIMIT = env.integer("DARKROOM_GENERATION_TIME_LIMIT", 300)
+
+# Celery: see webapp/celery.py for the app and the beat schedule.
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_IGNORE_RESULT = True  # pages read job rows, never Celery results
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+# With acks_late alone, a task whose worker process was killed is lost.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"generation.tasks.*": {"queue": "generation"}}
+CELERY_TASK_SOFT_TIME_LIMIT = GENERATION_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = GENERATION_TIME_LIMIT + 30
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis redelivers an unacknowledged task after this long, even if it is
+    # still running: keep it far above the longest generation.
+    "visibility_timeout": 3 * GENERATION_TIME_LIMIT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+}
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_TIMEZONE = "UTC"
+
+# Security. Development runs on plain http://localhost; production is HTTPS only.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.boolean("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env.integer("DJANGO_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if env.boolean("DJANGO_TRUST_X_FORWARDED_PROTO", False):
+        # Only behind a proxy that sets this header itself; otherwise clients could spoof it.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# A strict policy: no inline script or style, nothing from another origin.
+# htmx runs under it with eval off and its indicator styles shipped in our CSS.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "webapp.logging.RedactSecrets"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env.string("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # httpx logs every request line at INFO: too chatty for a worker.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}

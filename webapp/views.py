@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from webapp import health
+
+
+@login_not_required
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 when the database, Redis and storage all answer; 503 naming what is down."""
+    body = health.report()
+    return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    from django.shortcuts import render
+
+    return render(request, "webapp/home.html")

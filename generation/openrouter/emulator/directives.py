@@ -1,0 +1,110 @@
+"""Failure and timing directives written inside a prompt.
+
+Syntax: ``[emulator:key=value,key=value,flag]`` anywhere in the prompt text
+(several blocks merge; later keys win). They are stripped from the text drawn
+on the image. Keys:
+
+``latency=S``        seconds before answering (overrides the global latency)
+``stream_delay=S``   extra seconds between SSE events
+``fail=CODE``        answer this HTTP error (400 401 402 403 404 408 413 429 500
+                     502 503 524 529); 403 is a moderation error, 429 carries
+                     ``Retry-After`` (``retry_after=N``, default 1) and
+                     ``X-RateLimit-*`` headers; not charged
+``fail_times=N``     with ``fail``: fail only the first N attempts with this exact
+                     prompt text, then succeed (default ``fail=503``)
+``refuse``           HTTP 200 without an image (``IMAGE_SAFETY``); charged a little
+``preview``          chat: send a low-resolution preview image before the final one
+``stream_error``     streaming: an error event after the partials (charged);
+                     buffered: a 502 (not charged)
+``malformed``        the 200 body (or one SSE event) is not valid JSON (charged)
+``truncate``         the body or stream is cut off midway and the connection
+                     closed (charged)
+``fewer=K``          return at most K images, whatever ``n`` asked for
+``bytes=garbage``    ``b64_json`` / data URL holds bytes that are not an image
+``bomb``             a small PNG that declares 30000x30000 pixels
+``svg=hostile``      SVG markup with ``<script>``, ``on*=`` handlers and external hrefs
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import ApiError
+
+_BLOCK = re.compile(r"\[emulator:([^\]]*)\]", re.IGNORECASE)
+_FAIL_CODES = frozenset({400, 401, 402, 403, 404, 408, 413, 429, 500, 502, 503, 524, 529})
+_FLAGS = frozenset({"refuse", "stream_error", "malformed", "truncate", "bomb", "preview"})
+
+
+@dataclass(frozen=True)
+class Directives:
+    latency: float | None = None
+    stream_delay: float | None = None
+    fail: int | None = None
+    retry_after: int = 1
+    fail_times: int | None = None
+    refuse: bool = False
+    preview: bool = False
+    stream_error: bool = False
+    malformed: bool = False
+    truncate: bool = False
+    fewer: int | None = None
+    garbage: bool = False
+    bomb: bool = False
+    hostile_svg: bool = False
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(
+        400,
+        f"Bad emulator directive: {message}",
+        metadata={"provider_name": "OpenRouter Emulator", "raw": '{"error":"bad directive"}'},
+    )
+
+
+def _number(key: str, value: str, *, integer: bool = False) -> float:
+    try:
+        number = int(value) if integer else float(value)
+    except ValueError:
+        raise _bad(f"{key}={value!r} is not a number") from None
+    if number < 0 or number > 3600:
+        raise _bad(f"{key}={value!r} is out of range")
+    return number
+
+
+def parse(text: str) -> Directives:
+    """The directives in ``text``; raises ``ApiError`` (400) on an unknown or bad one."""
+    values: dict[str, object] = {}
+    for block in _BLOCK.findall(text):
+        for item in block.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            key, sep, value = item.partition("=")
+            key, value = key.strip().lower(), value.strip()
+            if key in _FLAGS and not sep:
+                values[key] = True
+            elif key in ("latency", "stream_delay"):
+                values[key] = _number(key, value)
+            elif key in ("retry_after", "fail_times", "fewer"):
+                values[key] = int(_number(key, value, integer=True))
+            elif key == "fail":
+                code = int(_number(key, value, integer=True))
+                if code not in _FAIL_CODES:
+                    raise _bad(f"fail={code} is not one of {sorted(_FAIL_CODES)}")
+                values["fail"] = code
+            elif key == "bytes" and value == "garbage":
+                values["garbage"] = True
+            elif key == "svg" and value == "hostile":
+                values["hostile_svg"] = True
+            else:
+                raise _bad(f"unknown directive {item!r}")
+    if "fail_times" in values and "fail" not in values:
+        values["fail"] = 503
+    return Directives(**values)  # type: ignore[arg-type]
+
+
+def strip(text: str) -> str:
+    """``text`` without directive blocks, whitespace collapsed."""
+    return " ".join(_BLOCK.sub(" ", text).split())

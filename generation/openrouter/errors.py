@@ -1,0 +1,315 @@
+"""The two exceptions the OpenRouter client raises.
+
+``RequestInvalid`` is raised before anything is sent: the request cannot
+succeed as written and nothing was charged. ``OpenRouterError`` covers
+everything that went wrong talking to OpenRouter; its ``retryable`` flag is the
+only thing a caller needs to decide whether to try again.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Mapping
+from contextlib import suppress
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from generation.openrouter import _coerce
+
+
+class ErrorKind(StrEnum):
+    BAD_REQUEST = "bad_request"
+    AUTH = "auth"
+    CREDITS = "credits"
+    MODERATION = "moderation"
+    NOT_FOUND = "not_found"
+    TIMEOUT = "timeout"
+    TOO_LARGE = "too_large"
+    RATE_LIMITED = "rate_limited"
+    UPSTREAM = "upstream"
+    UNAVAILABLE = "unavailable"
+    REFUSED = "refused"
+    STREAM_ERROR = "stream_error"
+    MALFORMED = "malformed"
+    NETWORK = "network"
+
+
+# Transient unless the raiser knows better (a read timeout on a generation is
+# a TIMEOUT that must not be retried: the provider may have finished and billed).
+_RETRYABLE_KINDS = frozenset(
+    {
+        ErrorKind.TIMEOUT,
+        ErrorKind.RATE_LIMITED,
+        ErrorKind.UPSTREAM,
+        ErrorKind.UNAVAILABLE,
+        ErrorKind.NETWORK,
+    }
+)
+
+# Keys must never reach a message, a repr or a log line, even when a provider
+# echoes a request back in its error text.
+_SECRET_RE = re.compile(r"sk-or-[A-Za-z0-9_\-]{6,}|(?i:bearer)\s+[A-Za-z0-9_\-.=]{20,}")
+_REDACTED = "[redacted]"
+
+
+def redact(text: str, secret: str | None = None) -> str:
+    """``text`` with ``secret`` and anything shaped like an API key removed."""
+    if secret:
+        text = text.replace(secret, _REDACTED)
+    return _SECRET_RE.sub(_REDACTED, text)
+
+
+def _redact_value(value: Any, secret: str | None) -> Any:
+    if isinstance(value, str):
+        return redact(value, secret)
+    if isinstance(value, dict):
+        return {key: _redact_value(item, secret) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_value(item, secret) for item in value]
+    return value
+
+
+class RequestInvalid(ValueError):
+    """A request parameter that cannot work; raised before sending anything.
+
+    ``field`` is the request field at fault in dotted form
+    (``output_format``, ``image_config.text_layout[0].bbox``,
+    ``provider.options.fal.steps``); ``message`` says what to change.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field, message)  # args that rebuild it, for pickling
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+    @property
+    def user_message(self) -> str:
+        return str(self)
+
+
+class OpenRouterError(Exception):
+    """Any failure while talking to OpenRouter.
+
+    ``status`` is the HTTP status (for an error reported inside a 200 body,
+    the code it carries). ``retryable`` is true only when the same request
+    can succeed later *and* the failed attempt was not charged.
+    ``may_be_charged`` is true when money may have been spent (a refusal that
+    still cost tokens, a stream that broke after data arrived, a generation
+    abandoned on a read timeout); ``cost`` and ``generation_id`` carry what
+    OpenRouter told us about that charge, if anything. ``retry_after`` is in
+    seconds. Messages and metadata are scrubbed of anything key-shaped.
+    """
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        provider: str | None = None,
+        retry_after: float | None = None,
+        retryable: bool | None = None,
+        may_be_charged: bool = False,
+        cost: Decimal | None = None,
+        generation_id: str | None = None,
+        secret: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.message = redact(message, secret)
+        self.status = status
+        self.code = code
+        self.metadata: dict[str, Any] = _redact_value(dict(metadata or {}), secret)
+        self.provider = provider
+        self.retry_after = retry_after
+        self.retryable = kind in _RETRYABLE_KINDS if retryable is None else retryable
+        self.may_be_charged = may_be_charged
+        self.cost = cost
+        self.generation_id = generation_id
+        super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild from the attributes (already redacted), not from args, so the
+        # error survives pickling by Celery or a result backend.
+        return (_restore_error, (self.__dict__.copy(),))
+
+    def __str__(self) -> str:
+        status = f" (HTTP {self.status})" if self.status is not None else ""
+        return f"{self.kind.value}{status}: {self.message}"
+
+    def __repr__(self) -> str:
+        return (
+            f"OpenRouterError(kind={self.kind.value!r}, status={self.status!r}, "
+            f"code={self.code!r}, retryable={self.retryable!r}, message={self.message!r})"
+        )
+
+    @property
+    def reasons(self) -> list[str]:
+        """Moderation reasons (``metadata.reasons``), as strings."""
+        return [str(reason) for reason in _coerce.as_list(self.metadata.get("reasons"))]
+
+    @property
+    def user_message(self) -> str:
+        """One sentence a person can act on; safe to show on a page."""
+        provider = f" ({self.provider})" if self.provider else ""
+        match self.kind:
+            case ErrorKind.RATE_LIMITED:
+                if self.retry_after is not None:
+                    return (
+                        "OpenRouter is rate limiting us; "
+                        f"try again in {max(1, round(self.retry_after))} s."
+                    )
+                return "OpenRouter is rate limiting us; try again in a minute."
+            case ErrorKind.CREDITS:
+                return "The OpenRouter account is out of credits."
+            case ErrorKind.AUTH:
+                return "OpenRouter refused the API key; check OPENROUTER_API_KEY."
+            case ErrorKind.MODERATION:
+                detail = ", ".join(self.reasons) or self.message
+                return f"The prompt was refused by moderation: {detail}"
+            case ErrorKind.REFUSED:
+                return f"The model did not produce an image: {self.message}"
+            case ErrorKind.NOT_FOUND:
+                return f"OpenRouter has no such model or endpoint: {self.message}"
+            case ErrorKind.BAD_REQUEST:
+                return f"OpenRouter rejected the request{provider}: {self.message}"
+            case ErrorKind.TOO_LARGE:
+                return f"The request or its response is too large: {self.message}"
+            case ErrorKind.TIMEOUT if not self.retryable:
+                return (
+                    "The generation took too long and was abandoned; "
+                    "it may still have been charged."
+                )
+            case ErrorKind.TIMEOUT:
+                return "OpenRouter timed out; try again."
+            case ErrorKind.UPSTREAM if not self.retryable:
+                return f"The image provider failed{provider}: {self.message}"
+            case ErrorKind.UPSTREAM:
+                return f"The image provider failed{provider}; try again."
+            case ErrorKind.UNAVAILABLE:
+                return "No provider can serve this model right now; try again later."
+            case ErrorKind.STREAM_ERROR:
+                return f"The generation failed part-way{provider}: {self.message}"
+            case ErrorKind.MALFORMED:
+                return "OpenRouter sent a response we could not read."
+            case ErrorKind.NETWORK:
+                return "Could not reach OpenRouter; try again."
+        return self.message  # pragma: no cover - every kind is matched above
+
+
+def _restore_error(state: dict[str, Any]) -> OpenRouterError:
+    error = OpenRouterError.__new__(OpenRouterError)
+    error.__dict__.update(state)
+    Exception.__init__(error, str(error))
+    return error
+
+
+# Kinds by HTTP status (OPENROUTER.md, "Errors and limits"). 502 is retryable
+# because /images billing is all-or-nothing and a failed generation is not
+# charged; 524 is Cloudflare's idle timeout before any answer was produced.
+_STATUS_KINDS: dict[int, ErrorKind] = {
+    400: ErrorKind.BAD_REQUEST,
+    401: ErrorKind.AUTH,
+    402: ErrorKind.CREDITS,
+    403: ErrorKind.MODERATION,
+    404: ErrorKind.NOT_FOUND,
+    408: ErrorKind.TIMEOUT,
+    413: ErrorKind.TOO_LARGE,
+    429: ErrorKind.RATE_LIMITED,
+    500: ErrorKind.UPSTREAM,
+    502: ErrorKind.UPSTREAM,
+    503: ErrorKind.UNAVAILABLE,
+    524: ErrorKind.TIMEOUT,
+    529: ErrorKind.UNAVAILABLE,
+}
+
+
+def kind_for_status(status: int, metadata: Mapping[str, Any] | None = None) -> ErrorKind:
+    kind = _STATUS_KINDS.get(status)
+    if kind is ErrorKind.MODERATION:
+        # 403 also means "this key may not do that" (GET /credits with an
+        # ordinary key); only a body naming moderation reasons is moderation.
+        meta = metadata or {}
+        if "reasons" not in meta and "flagged_input" not in meta:
+            return ErrorKind.AUTH
+    if kind is not None:
+        return kind
+    return ErrorKind.UPSTREAM if status >= 500 else ErrorKind.BAD_REQUEST
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds to wait, from ``Retry-After`` (seconds or HTTP date), else from
+    ``X-RateLimit-Reset`` (epoch milliseconds). ``None`` when neither is usable.
+
+    ``headers`` may be any mapping; names are matched case-insensitively.
+    """
+    now = time.time() if now is None else now
+    headers = {key.lower(): value for key, value in headers.items()}
+    value = headers.get("retry-after")
+    if value:
+        value = value.strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            return max(0.0, when.timestamp() - now)
+    reset = _coerce.as_int(headers.get("x-ratelimit-reset"))
+    if reset is not None:
+        # OpenRouter sends epoch milliseconds; tolerate seconds too.
+        reset_s = reset / 1000 if reset > 10_000_000_000 else float(reset)
+        return max(0.0, reset_s - now)
+    return None
+
+
+def error_from_payload(
+    status: int,
+    payload: object,
+    headers: Mapping[str, str] | None = None,
+    *,
+    secret: str | None = None,
+    now: float | None = None,
+    retryable: bool | None = None,
+    may_be_charged: bool = False,
+) -> OpenRouterError:
+    """Map an HTTP status and a parsed error body to an ``OpenRouterError``.
+
+    ``payload`` is the whole body (``{"error": {"code", "message", "metadata"}}``)
+    or anything else a misbehaving proxy sent; ``metadata.raw`` given as a JSON
+    string is parsed into an object so callers can read the provider's reason.
+    """
+    error = _coerce.as_dict(_coerce.as_dict(payload).get("error"))
+    metadata = dict(_coerce.as_dict(error.get("metadata")))
+    raw = metadata.get("raw")
+    if isinstance(raw, str) and raw[:1] in ("{", "["):
+        with suppress(ValueError):
+            metadata["raw"] = _coerce.loads(raw)
+    code = error.get("code")
+    message = _coerce.as_str(error.get("message")) or f"HTTP {status} from OpenRouter"
+    kind = kind_for_status(status, metadata)
+    retry_after = parse_retry_after(headers or {}, now=now)
+    if kind is ErrorKind.RATE_LIMITED and retry_after is None:
+        retry_after = _coerce.as_int(metadata.get("retry_after"))
+    return OpenRouterError(
+        kind,
+        message,
+        status=status,
+        code=code if isinstance(code, (str, int)) and not isinstance(code, bool) else None,
+        metadata=metadata,
+        provider=_coerce.as_str(metadata.get("provider_name")),
+        retry_after=retry_after,
+        retryable=retryable,
+        may_be_charged=may_be_charged,
+        secret=secret,
+    )

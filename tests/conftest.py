@@ -68,6 +68,7 @@ def worker_env(database_name: str) -> dict[str, str]:
     else:
         env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{database_name}"
     env["OPENROUTER_BASE_URL"] = settings.OPENROUTER_BASE_URL
+    env["DARKROOM_RETRY_BACKOFF_MS"] = "100"  # retries in tests need not wait seconds
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
 
@@ -168,3 +169,67 @@ def login(page: Any, live_server: Any) -> Any:
         return page
 
     return do_login
+
+
+class Emulator:
+    """The running emulator, reset for each test, with its control endpoints at hand."""
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self.url = url
+        self.http = httpx.Client(base_url=url, timeout=10)
+
+    def reset(self) -> None:
+        self.http.post("/__emulator__/reset").raise_for_status()
+
+    def configure(self, **config: Any) -> None:
+        self.http.post("/__emulator__/config", json=config).raise_for_status()
+
+    def patch_catalog(self, patch: dict[str, Any]) -> None:
+        self.http.post("/__emulator__/catalog", json=patch).raise_for_status()
+
+    def ledger(self) -> dict[str, Any]:
+        response = self.http.get("/__emulator__/ledger")
+        response.raise_for_status()
+        return dict(response.json())
+
+    def requests(self) -> dict[str, Any]:
+        response = self.http.get("/__emulator__/requests")
+        response.raise_for_status()
+        return dict(response.json())
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """The offline OpenRouter emulator the app is pointed at, fresh for this test."""
+    from tests.settings import EMULATOR
+
+    emulator = Emulator(EMULATOR.url)
+    emulator.reset()
+    yield emulator
+    emulator.reset()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """Darkroom under uvicorn (ASGI, so server-sent events stream), on the test
+    database; pytest-django's live_server is WSGI and would buffer the streams."""
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        database_name = connection.settings_dict["NAME"]
+    port = services.free_port()
+    process = SERVICES.spawn(
+        [sys.executable, "-m", "uvicorn", "webapp.asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--timeout-graceful-shutdown", "2", "--no-access-log"],
+        "uvicorn",
+        env=worker_env(str(database_name)),
+        cwd=str(ROOT),
+    )
+    services.wait_for(
+        lambda: services.port_open(port), f"uvicorn (log: {SERVICES.log('uvicorn')})"
+    )
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=30)

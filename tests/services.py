@@ -22,6 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from generation.openrouter.emulator import EmulatorServer
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -205,6 +209,15 @@ def start_s3(services: Services) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
     }
+
+
+def start_emulator(services: Services) -> EmulatorServer:
+    from generation.openrouter.emulator import EmulatorServer
+
+    emulator = EmulatorServer(host="127.0.0.1", port=0)
+    emulator.start()
+    atexit.register(emulator.stop)
+    return emulator
 
 
 def start_all() -> Services:

@@ -13,7 +13,7 @@ import os
 from tests import services as _services
 
 # Nothing from a developer's .env or shell may leak into the suite.
-for _name in ("OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "DJANGO_SECRET_KEY"):
+for _name in ("OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "DJANGO_SECRET_KEY", "S3_BUCKET"):
     os.environ.pop(_name, None)
 os.environ["DJANGO_DEBUG"] = "1"
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the
@@ -22,6 +22,10 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 SERVICES = _services.start_all()
 os.environ.update(SERVICES.env)
+# The offline OpenRouter emulator, in this process, on a free port: the app and
+# the Celery worker processes reach it over real HTTP.
+EMULATOR = _services.start_emulator(SERVICES)
+os.environ["OPENROUTER_BASE_URL"] = EMULATOR.url
 
 from webapp.settings import *  # noqa: E402, F403
 from webapp.settings import DATABASES  # noqa: E402

@@ -61,7 +61,7 @@ def worker_env(database_name: str) -> dict[str, str]:
     """The environment a subprocess needs to run the app against the test services."""
     env = dict(os.environ)
     env.update(SERVICES.env)
-    env["DJANGO_SETTINGS_MODULE"] = "webapp.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "tests.subprocess_settings"
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{database_name}"
@@ -221,15 +221,24 @@ def asgi_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
         database_name = connection.settings_dict["NAME"]
     port = services.free_port()
     process = SERVICES.spawn(
-        [sys.executable, "-m", "uvicorn", "webapp.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--timeout-graceful-shutdown", "2", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "webapp.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--timeout-graceful-shutdown",
+            "2",
+            "--no-access-log",
+        ],
         "uvicorn",
         env=worker_env(str(database_name)),
         cwd=str(ROOT),
     )
-    services.wait_for(
-        lambda: services.port_open(port), f"uvicorn (log: {SERVICES.log('uvicorn')})"
-    )
+    services.wait_for(lambda: services.port_open(port), f"uvicorn (log: {SERVICES.log('uvicorn')})")
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=30)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
@@ -19,4 +20,27 @@ app = Celery("darkroom")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Every minute: ends jobs that overstayed the generation time limit (the
+    # threads pool enforces none) and resends queued jobs the broker lost, so
+    # nothing stays "running" or "queued" forever.
+    "sweep-jobs": {
+        "task": "generation.tasks.sweep",
+        "schedule": 60.0,
+    },
+    # Every 5 minutes: confirm the final cost of finished chat and tool jobs with
+    # GET /generation (it answers 404 for a short while after a generation, so a
+    # job is retried on later runs) and release what is still reserved for them,
+    # so budgets and the Costs page use OpenRouter's own figures within minutes.
+    "reconcile-costs": {
+        "task": "generation.tasks.reconcile_costs",
+        "schedule": 300.0,
+    },
+    # Nightly at 03:17 UTC (off the hour, away from other jobs): refresh the image
+    # models, endpoints and prices from OpenRouter so forms and estimates stay current.
+    "sync-catalog-nightly": {
+        "task": "catalog.tasks.sync_catalog",
+        "schedule": crontab(hour=3, minute=17),
+        "kwargs": {"trigger": "nightly"},
+    },
+}

@@ -6,6 +6,7 @@ Development gets safe defaults; production (DJANGO_DEBUG=0) never defaults a sec
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from boto3.s3.transfer import TransferConfig
@@ -58,6 +59,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Authorization: Bearer <personal API token> makes that token's user the
+    # request's user (and skips CSRF: browsers never send the header on their own).
+    "webapp.middleware.ApiTokenMiddleware",
     # Every page and endpoint needs a login unless its view says otherwise
     # (@login_not_required: the login page and /healthz).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -97,7 +101,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # One pool per process: a generation worker's hundreds of threads share a
+    # few connections instead of opening one per task (and per request).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.integer("DARKROOM_DB_POOL_SIZE", 20),
+        "timeout": 30,
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while a worker writes; IMMEDIATE makes
     # writers queue for the lock instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -153,35 +165,32 @@ S3_ENDPOINT_URL = env.string("S3_ENDPOINT_URL")
 USE_S3 = bool(S3_BUCKET)
 MEDIA_ROOT = VAR_DIR / "media"
 
+S3_OPTIONS: dict[str, Any] = {}
 if USE_S3:
-    _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            "endpoint_url": S3_ENDPOINT_URL or None,
-            "access_key": env.string("AWS_ACCESS_KEY_ID") or None,
-            "secret_key": env.string("AWS_SECRET_ACCESS_KEY") or None,
-            "region_name": env.string("S3_REGION", "us-east-1"),
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": 600,
-            "file_overwrite": True,  # keys are content hashes: same key, same bytes
-            "addressing_style": env.string("S3_ADDRESSING_STYLE", "path"),
-            "signature_version": "s3v4",
-            # boto3 >= 1.36 sends checksums many S3-compatible servers reject.
-            "client_config": BotoConfig(
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-                connect_timeout=5,
-                read_timeout=60,
-                retries={"max_attempts": 3, "mode": "standard"},
-            ),
-            # One PUT below 64 MiB: multipart uploads cost tens of MiB of copies.
-            "transfer_config": TransferConfig(
-                multipart_threshold=64 * 1024 * 1024, use_threads=False
-            ),
-        },
+    S3_OPTIONS = {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": S3_ENDPOINT_URL or None,
+        "access_key": env.string("AWS_ACCESS_KEY_ID") or None,
+        "secret_key": env.string("AWS_SECRET_ACCESS_KEY") or None,
+        "region_name": env.string("S3_REGION", "us-east-1"),
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 600,
+        "file_overwrite": True,  # keys are content hashes: same key, same bytes
+        "addressing_style": env.string("S3_ADDRESSING_STYLE", "path"),
+        "signature_version": "s3v4",
+        # boto3 >= 1.36 sends checksums many S3-compatible servers reject.
+        "client_config": BotoConfig(
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            connect_timeout=5,
+            read_timeout=60,
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+        # One PUT below 64 MiB: multipart uploads cost tens of MiB of copies.
+        "transfer_config": TransferConfig(multipart_threshold=64 * 1024 * 1024, use_threads=False),
     }
+    _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": S3_OPTIONS}
 else:
     _default_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -213,6 +222,10 @@ OPENROUTER_TITLE = "Darkroom"
 
 # The longest a single generation may take, upstream call and storing included.
 GENERATION_TIME_LIMIT = env.integer("DARKROOM_GENERATION_TIME_LIMIT", 300)
+# First wait before retrying a transient upstream failure; doubles each time.
+DARKROOM_RETRY_BACKOFF_SECONDS = float(env.integer("DARKROOM_RETRY_BACKOFF_MS", 5000)) / 1000
+# The text model that calls the openrouter:image_generation server tool.
+DARKROOM_TOOL_TEXT_MODEL = env.string("DARKROOM_TOOL_TEXT_MODEL", "openai/gpt-4o-mini")
 
 # Celery: see webapp/celery.py for the app and the beat schedule.
 CELERY_BROKER_URL = REDIS_URL
@@ -224,7 +237,7 @@ CELERY_TASK_ACKS_LATE = True
 # With acks_late alone, a task whose worker process was killed is lost.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"generation.tasks.*": {"queue": "generation"}}
+CELERY_TASK_ROUTES = {"generation.tasks.run_job": {"queue": "generation"}}
 CELERY_TASK_SOFT_TIME_LIMIT = GENERATION_TIME_LIMIT
 CELERY_TASK_TIME_LIMIT = GENERATION_TIME_LIMIT + 30
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -2,13 +2,27 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from webapp import views
+from webapp import profile, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("profile/", profile.profile, name="profile"),
+    path(
+        "profile/tokens/<int:token_id>/revoke",
+        profile.revoke_token,
+        name="profile-token-revoke",
+    ),
+    path("api/v1/", include("generation.api")),
     path("models/", include("catalog.urls")),
+    path("gallery/", include("generation.gallery_urls")),
+    path("history/", include("generation.history_urls")),
+    path("costs/", include("generation.costs_urls")),
     path("", include("generation.urls")),
 ]
+
+# JSON errors under /api/, the usual page elsewhere.
+handler500 = "generation.api.server_error"

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -17,7 +18,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    from django.shortcuts import render
-
-    return render(request, "webapp/home.html")
+@login_not_required
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says."""
+    return HttpResponsePermanentRedirect(static("img/darkroom.svg"))

@@ -523,7 +523,8 @@ IMAGE_CONFIG_FAMILIES: tuple[tuple[str, tuple[OptionSpec, ...]], ...] = (
         ),
     ),
     (
-        "sourceful/riverflow-v2",
+        # v2 only (fast, pro, standard-preview): the seeds exclude v2.5.
+        "sourceful/riverflow-v2-",
         (
             OptionSpec(
                 "font_inputs",

@@ -486,6 +486,16 @@ def test_refusal_in_the_image_api_returns_no_data(http: httpx.Client) -> None:
     assert len(charges(http)) == 1
 
 
+def test_streamed_image_api_refusal_is_an_error_event_and_not_charged(http: httpx.Client) -> None:
+    response = image(http, "forbidden [emulator:refuse]", stream=True)
+
+    assert response.status_code == 200
+    assert '"type":"error"' in response.text.replace(" ", "")
+    assert "IMAGE_SAFETY" in response.text
+    assert response.text.rstrip().endswith("data: [DONE]")
+    assert charges(http) == []
+
+
 def test_refusal_through_the_server_tool_is_a_tool_error(http: httpx.Client) -> None:
     response = chat(
         http,

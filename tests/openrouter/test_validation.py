@@ -466,10 +466,14 @@ def test_option_table_for_form_builders():
     assert strength.requires_input_image
 
     riverflow = image_config_options_for(RIVERFLOW_25)
-    assert {"font_inputs", "scoring_rubric", "background_mode"} <= set(riverflow)
-    assert riverflow["font_inputs"].max_items == 2
+    assert {"scoring_rubric", "background_mode"} <= set(riverflow)
     assert riverflow["background_mode"].choices == ("original", "transparent", "solid")
-    assert "scoring_rubric" not in image_config_options_for(RIVERFLOW_2)
+    # Fonts and super-resolution references are Sourceful v2 only, not v2.5 (the seeds).
+    assert not {"font_inputs", "super_resolution_references"} & set(riverflow)
+    riverflow_2 = image_config_options_for(RIVERFLOW_2)
+    assert riverflow_2["font_inputs"].max_items == 2
+    assert riverflow_2["super_resolution_references"].max_items == 4
+    assert "scoring_rubric" not in riverflow_2
 
 
 def test_chat_modalities():

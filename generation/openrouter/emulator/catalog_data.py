@@ -557,11 +557,10 @@ IMAGE_MODELS: list[dict[str, Any]] = [
         "models_pricing": {"prompt": "0", "completion": "0"},
         "_emulator": {
             "family": "standard",
+            # Fonts and super-resolution are v2 only (the seeds): not offered here.
             "image_config_keys": [
                 "aspect_ratio",
                 "image_size",
-                "font_inputs",
-                "super_resolution_references",
                 "scoring_prompt",
                 "scoring_rubric",
                 "background_mode",

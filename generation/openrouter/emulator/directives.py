@@ -12,7 +12,8 @@ on the image. Keys:
                      ``X-RateLimit-*`` headers; not charged
 ``fail_times=N``     with ``fail``: fail only the first N attempts with this exact
                      prompt text, then succeed (default ``fail=503``)
-``refuse``           HTTP 200 without an image (``IMAGE_SAFETY``); charged a little
+``refuse``           HTTP 200 without an image (``IMAGE_SAFETY``); charged a little,
+                     except a streamed Image API request: an error event, not charged
 ``preview``          chat: send a low-resolution preview image before the final one
 ``stream_error``     streaming: an error event after the partials (charged);
                      buffered: a 502 (not charged)

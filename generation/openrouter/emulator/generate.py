@@ -302,7 +302,8 @@ def _stream_images(ctx: Context, plan: Plan, d: Directives, text: str) -> int:
         io.sse_comment("OPENROUTER PROCESSING")
         if d.refuse:
             io.wait(latency)
-            bill_once(_refusal(plan, text).cost, 0, "refused")
+            # Not billed: Image API billing is all-or-nothing, and the error event
+            # carries no usage that could tell a client what it cost.
             io.sse(
                 {
                     "type": "error",

@@ -1,0 +1,622 @@
+"""Cost estimates from the catalog's pricing lines, and prices in words.
+
+An estimate is what a request *should* cost by the endpoint's published
+pricing lines; the real charge is ``usage.cost`` and is recorded beside it.
+Money is ``Decimal`` end to end; only ``format_usd`` rounds, for display.
+
+How each unit is counted (see README, "Models catalog"):
+
+* ``image``: per image; a line whose ``variant`` (``2k``/``4k``) matches the
+  tier of the output replaces the line without a variant.
+* ``megapixel``: per million *real* output pixels. Pixels come from an
+  explicit ``WxH`` size when given; otherwise from the aspect ratio at 1K
+  (the seeds' table: 1:1 1024x1024, 16:9 1344x768, …; the Azure MAI table for
+  ``microsoft/mai-image-*``) scaled by the tier (``0.5K``/``512`` x0.5,
+  ``2K`` x2, ``4K`` x4). The same rule serves the Image API, whose providers
+  derive pixels themselves: OpenRouter documents no other table. Ratios not
+  in a table keep the tier's area (sides rounded to 16 px).
+* ``token``: output images at ``TOKENS_PER_1K_IMAGE`` (1290, Gemini's figure
+  for a 1024x1024 image) scaled by pixel count, or OpenAI's published counts
+  when a quality is asked for; prompt text at characters / 4; input images at
+  ``INPUT_IMAGE_TOKENS`` (258) each.
+* Inputs: ``input_image`` per input image (else ``input_reference``, as FLUX
+  names it), ``input_font`` per font, super-resolution references at the
+  endpoint's ``input_reference`` price or the seeds' $0.20; input images
+  priced per megapixel are assumed to be 1 MP each.
+
+The headline price of an endpoint is the estimate for one 1024x1024 (1K,
+1:1) output image with no inputs; a model's is the cheapest of its current
+endpoints (or, for a model served only through Chat Completions, its
+``/models`` ``image_output`` token price times 1290 tokens).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Protocol
+
+from generation.openrouter.types import PricingLine
+from generation.openrouter.validation import parse_aspect_ratio, parse_pixel_size, tier_of_pixels
+
+if TYPE_CHECKING:
+    from catalog.models import Endpoint, ImageModel
+
+TOKENS_PER_1K_IMAGE = 1290
+INPUT_IMAGE_TOKENS = 258
+CHARS_PER_TOKEN = 4
+ONE_K_PIXELS = 1024 * 1024
+MEGAPIXEL = Decimal(1_000_000)
+ASSUMED_INPUT_MEGAPIXELS = Decimal(1)
+# The seeds' prices for Sourceful's extras, used when the endpoint lists no line.
+SUPER_RESOLUTION_REFERENCE_USD = Decimal("0.20")
+FONT_INPUT_USD = Decimal("0.03")
+# OpenAI's published output tokens for a 1024x1024 image by quality.
+QUALITY_TOKENS = {"low": 272, "medium": 1056, "high": 4160}
+
+STANDARD_1K: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024),
+    "2:3": (832, 1248),
+    "3:2": (1248, 832),
+    "3:4": (864, 1184),
+    "4:3": (1184, 864),
+    "4:5": (896, 1152),
+    "5:4": (1152, 896),
+    "9:16": (768, 1344),
+    "16:9": (1344, 768),
+    "21:9": (1536, 672),
+    # Gemini 3.1's extended ratios: the seeds give no pixels; these keep about 1 MP.
+    "1:4": (512, 2048),
+    "4:1": (2048, 512),
+    "1:8": (384, 3072),
+    "8:1": (3072, 384),
+}
+MAI_1K: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024),
+    "4:3": (1024, 768),
+    "3:4": (768, 1024),
+    "16:9": (1365, 768),
+    "9:16": (768, 1365),
+    "3:2": (1152, 768),
+    "2:3": (768, 1152),
+}
+MAI_PREFIX = "microsoft/mai-image"
+TIER_SCALE: dict[str, Decimal] = {
+    "512": Decimal("0.5"),
+    "1K": Decimal(1),
+    "2K": Decimal(2),
+    "4K": Decimal(4),
+}
+_TIER_NAMES = {"0.5K": "512", "512": "512", "1K": "1K", "2K": "2K", "4K": "4K"}
+
+# Line labels and units in words, by billable.
+_ADDITIONS = ("input_image", "input_reference", "input_font")
+_GROUP_ORDER = ("output_image", "input_text", "input_image", "input_reference", "input_font")
+_PHRASES: dict[tuple[str, str], str] = {
+    ("output_image", "image"): "per image",
+    ("output_image", "megapixel"): "per megapixel",
+    ("output_image", "token"): "per token of output image",
+    ("input_text", "token"): "per token of input text",
+    ("input_image", "image"): "per input image",
+    ("input_image", "megapixel"): "per megapixel of input image",
+    ("input_image", "token"): "per token of input image",
+    ("input_reference", "image"): "per reference image",
+    ("input_reference", "megapixel"): "per megapixel of reference image",
+    ("input_reference", "token"): "per token of reference image",
+}
+# /models pricing keys: what each is charged per, in words.
+MODELS_PRICE_UNITS: dict[str, str] = {
+    "request": "request",
+    "web_search": "search",
+    "image": "image",
+}
+_MODELS_PHRASES: dict[str, str] = {
+    "prompt": "per token of input",
+    "completion": "per token of output",
+    "image": "per input image",
+    "image_output": "per token of image output",
+    "request": "per request",
+    "web_search": "per web search",
+    "internal_reasoning": "per reasoning token",
+    "input_cache_read": "per cached input token read",
+    "input_cache_write": "per cached input token written",
+    "audio": "per audio token",
+}
+
+
+class PriceLike(Protocol):
+    """A ``PricingLine`` or a ``catalog.models.Price``."""
+
+    @property
+    def billable(self) -> str: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def cost_usd(self) -> Decimal: ...
+
+    @property
+    def variant(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateRequest:
+    """What is asked for, as far as price goes.
+
+    ``style`` is ``images``, ``chat`` or a tool style (``tool``, ``tool_chat``,
+    ``tool_responses``). ``resolution`` is a tier (``512``/``0.5K``, ``1K``,
+    ``2K``, ``4K``; chat's ``image_size``); ``size`` explicit pixels
+    (``"1024x768"``) or a tier; ``input_images`` counts reference/input images.
+    """
+
+    style: str = "images"
+    n: int = 1
+    resolution: str | None = None
+    size: str | None = None
+    aspect_ratio: str | None = None
+    input_images: int = 0
+    font_inputs: int = 0
+    super_resolution_references: int = 0
+    prompt_chars: int = 0
+    quality: str | None = None
+
+    @classmethod
+    def from_params(
+        cls,
+        *,
+        style: str,
+        params: Mapping[str, Any],
+        references: int = 0,
+        prompt_chars: int = 0,
+    ) -> EstimateRequest:
+        """Read a request from option values, cleaned or as submitted.
+
+        Accepts the shapes ``catalog.capabilities.clean_options`` returns
+        (chat options under ``image_config``) as well as flat or dotted keys
+        (``image_config.image_size``) holding strings; anything unreadable is
+        left at its default so a half-filled form still gets an estimate.
+        """
+        flat: dict[str, Any] = {}
+        for key, value in params.items():
+            if key == "image_config" and isinstance(value, Mapping):
+                flat.update(value)
+            else:
+                flat[key.removeprefix("image_config.")] = value
+        n = _as_count(flat.get("n"), default=1) if style == "images" else 1
+        size = _as_text(flat.get("size"))
+        resolution = _as_text(flat.get("resolution")) or _as_text(flat.get("image_size"))
+        if size and size.upper() in _TIER_NAMES:
+            resolution, size = resolution or size.upper(), None
+        if size == "auto":
+            size = None
+        return cls(
+            style=style,
+            n=max(1, min(n, 10)),
+            resolution=resolution,
+            size=size,
+            aspect_ratio=_as_text(flat.get("aspect_ratio")),
+            input_images=max(0, references),
+            font_inputs=_count_items(flat.get("font_inputs")),
+            super_resolution_references=_count_items(flat.get("super_resolution_references")),
+            prompt_chars=max(0, prompt_chars),
+            quality=_as_text(flat.get("quality")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateLine:
+    """``quantity`` of ``unit`` at ``unit_price`` USD each makes ``amount`` USD."""
+
+    label: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    total: Decimal
+    lines: list[EstimateLine] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+
+    @property
+    def display_total(self) -> str:
+        return format_usd(self.total, places=4)
+
+
+def normalize_tier(value: str | None) -> str | None:
+    """``"0.5K"``/``"512"`` -> ``"512"``, ``"2k"`` -> ``"2K"``; ``None`` if not a tier."""
+    if not value:
+        return None
+    return _TIER_NAMES.get(value.strip().upper())
+
+
+def pixel_size(
+    model_slug: str,
+    *,
+    aspect_ratio: str | None = None,
+    resolution: str | None = None,
+    size: str | None = None,
+) -> tuple[int, int]:
+    """The output size in pixels by the rule in the module docstring."""
+    if size:
+        pixels = parse_pixel_size(size.strip())
+        if pixels is not None:
+            return pixels
+    tier = normalize_tier(resolution) or normalize_tier(size) or "1K"
+    ratio = aspect_ratio if aspect_ratio and aspect_ratio != "auto" else "1:1"
+    table = MAI_1K if model_slug.lower().startswith(MAI_PREFIX) else STANDARD_1K
+    base = table.get(ratio) or STANDARD_1K.get(ratio)
+    if base is None:
+        parsed = parse_aspect_ratio(ratio) or (1, 1)
+        value = parsed[0] / parsed[1]
+        base = (
+            max(16, round(math.sqrt(ONE_K_PIXELS * value) / 16) * 16),
+            max(16, round(math.sqrt(ONE_K_PIXELS / value) / 16) * 16),
+        )
+    scale = TIER_SCALE[tier]
+    width = int((base[0] * scale).to_integral_value(ROUND_HALF_UP))
+    height = int((base[1] * scale).to_integral_value(ROUND_HALF_UP))
+    return max(1, width), max(1, height)
+
+
+def output_tier(request: EstimateRequest, pixels: tuple[int, int]) -> str:
+    """The tier that picks a variant price: the explicit size's, else the one asked for."""
+    if request.size and parse_pixel_size(request.size.strip()) is not None:
+        return tier_of_pixels(*pixels)
+    return normalize_tier(request.resolution) or "1K"
+
+
+def _pick(
+    pricing: Sequence[PriceLike], billable: str, variant: str | None = None
+) -> PriceLike | None:
+    # Negative prices are OpenRouter's "variable" marker, not a price.
+    lines = [line for line in pricing if line.billable == billable and line.cost_usd >= 0]
+    if variant:
+        for line in lines:
+            if (line.variant or "").lower() == variant:
+                return line
+    for line in lines:
+        if not line.variant:
+            return line
+    return None
+
+
+def _line(label: str, quantity: Decimal, unit: str, price: Decimal) -> EstimateLine:
+    return EstimateLine(label, quantity, unit, price, quantity * price)
+
+
+def _tokens_per_image(pixels: tuple[int, int], quality: str | None) -> int:
+    base = QUALITY_TOKENS.get(quality or "", TOKENS_PER_1K_IMAGE)
+    return math.ceil(Decimal(base) * Decimal(pixels[0] * pixels[1]) / Decimal(ONE_K_PIXELS))
+
+
+def estimate_from_pricing(
+    model_slug: str, pricing: Sequence[PriceLike], request: EstimateRequest
+) -> Estimate:
+    """The estimate for ``request`` from these pricing lines (pure arithmetic)."""
+    lines: list[EstimateLine] = []
+    notes: list[str] = []
+    pixels = pixel_size(
+        model_slug,
+        aspect_ratio=request.aspect_ratio,
+        resolution=request.resolution,
+        size=request.size,
+    )
+    megapixels = Decimal(pixels[0] * pixels[1]) / MEGAPIXEL
+    tier = output_tier(request, pixels)
+    variant = tier.lower() if tier in ("2K", "4K") else None
+    n = Decimal(request.n)
+    plural = "s" if request.n != 1 else ""
+
+    output = _pick(pricing, "output_image", variant)
+    if output is None:
+        notes.append("This endpoint lists no output-image price; only inputs are counted.")
+    else:
+        at = f" at {tier}" if output.variant else ""
+        if output.unit == "megapixel":
+            lines.append(
+                _line(
+                    f"{request.n} image{plural} of {pixels[0]}×{pixels[1]} "
+                    f"({_number(megapixels)} MP each)",
+                    n * megapixels,
+                    "megapixel",
+                    output.cost_usd,
+                )
+            )
+        elif output.unit == "token":
+            tokens = _tokens_per_image(pixels, request.quality)
+            lines.append(
+                _line(
+                    f"{request.n} image{plural} of {pixels[0]}×{pixels[1]}, "
+                    f"about {tokens} tokens each",
+                    n * tokens,
+                    "token",
+                    output.cost_usd,
+                )
+            )
+            if request.quality in QUALITY_TOKENS:
+                notes.append(
+                    f"Image tokens use OpenAI's published count for {request.quality} quality "
+                    f"({QUALITY_TOKENS[request.quality]} per 1024×1024 image), scaled by pixels."
+                )
+            else:
+                notes.append(
+                    f"Image tokens assume {TOKENS_PER_1K_IMAGE} per 1024×1024 image, scaled by "
+                    "pixel count; providers count differently, so token-priced estimates are "
+                    "rough."
+                )
+        else:
+            lines.append(_line(f"{request.n} image{plural}{at}", n, "image", output.cost_usd))
+            if output.unit != "image":
+                notes.append(f"Output priced per {output.unit}; counted once per image.")
+    if request.style == "images" and request.n > 1:
+        notes.append("n is an upper bound: a provider may return (and charge for) fewer images.")
+
+    text = _pick(pricing, "input_text")
+    if text is not None and request.prompt_chars > 0:
+        if text.unit == "token":
+            tokens = math.ceil(request.prompt_chars / CHARS_PER_TOKEN)
+            lines.append(
+                _line(f"Prompt, about {tokens} tokens", Decimal(tokens), "token", text.cost_usd)
+            )
+            notes.append("Prompt tokens are estimated as characters / 4.")
+        else:
+            lines.append(_line("Prompt", Decimal(1), text.unit, text.cost_usd))
+
+    image_line = _pick(pricing, "input_image")
+    reference_line = _pick(pricing, "input_reference")
+    if request.input_images:
+        count = Decimal(request.input_images)
+        source = image_line or reference_line
+        if source is None:
+            notes.append("Input images have no price line on this endpoint; counted as free.")
+        elif source.unit == "megapixel":
+            lines.append(
+                _line(
+                    f"{request.input_images} input image(s), assumed 1 MP each",
+                    count * ASSUMED_INPUT_MEGAPIXELS,
+                    "megapixel",
+                    source.cost_usd,
+                )
+            )
+            notes.append("Input images priced per megapixel are assumed to be 1 MP each.")
+        elif source.unit == "token":
+            lines.append(
+                _line(
+                    f"{request.input_images} input image(s), {INPUT_IMAGE_TOKENS} tokens each",
+                    count * INPUT_IMAGE_TOKENS,
+                    "token",
+                    source.cost_usd,
+                )
+            )
+            notes.append(f"Input images count {INPUT_IMAGE_TOKENS} tokens each.")
+        else:
+            lines.append(
+                _line(f"{request.input_images} input image(s)", count, "image", source.cost_usd)
+            )
+
+    if request.super_resolution_references:
+        count = Decimal(request.super_resolution_references)
+        label = f"{request.super_resolution_references} super-resolution reference(s)"
+        if reference_line is not None:
+            lines.append(_line(label, count, "reference", reference_line.cost_usd))
+        else:
+            lines.append(_line(label, count, "reference", SUPER_RESOLUTION_REFERENCE_USD))
+            notes.append("Super-resolution references use the documented $0.20 each.")
+
+    if request.font_inputs:
+        count = Decimal(request.font_inputs)
+        label = f"{request.font_inputs} font input(s)"
+        font = _pick(pricing, "input_font")
+        if font is not None:
+            lines.append(_line(label, count, "font", font.cost_usd))
+        else:
+            lines.append(_line(label, count, "font", FONT_INPUT_USD))
+            notes.append("Font inputs use the documented $0.03 each.")
+
+    if request.style.startswith("tool"):
+        notes.append("The text model that calls the image tool adds its own token costs.")
+    total = sum((line.amount for line in lines), Decimal(0))
+    return Estimate(total=total, lines=lines, assumptions=notes)
+
+
+def models_pricing_lines(prices: Iterable[PriceLike]) -> list[PricingLine]:
+    """``/models`` prices as pricing lines, for models with no image endpoint."""
+    lines: list[PricingLine] = []
+    for price in prices:
+        if price.billable == "image_output":
+            lines.append(PricingLine("output_image", "token", price.cost_usd))
+        elif price.billable == "prompt":
+            lines.append(PricingLine("input_text", "token", price.cost_usd))
+        elif price.billable == "image":
+            lines.append(PricingLine("input_image", "image", price.cost_usd))
+    return lines
+
+
+def estimate(endpoint: Endpoint | ImageModel, request: EstimateRequest) -> Estimate:
+    """The estimate for ``request`` on ``endpoint``'s current prices.
+
+    Given a model instead, its default endpoint is used, or its ``/models``
+    prices when no image endpoint serves it. A ``quality`` is only counted
+    when the endpoint has a ``quality`` knob (others ignore it).
+    """
+    from catalog import selectors
+    from catalog.models import Endpoint as EndpointRow
+
+    if isinstance(endpoint, EndpointRow):
+        return _estimate_endpoint(endpoint, request)
+    chosen = selectors.default_endpoint(endpoint)
+    if chosen is not None:
+        return _estimate_endpoint(chosen, request)
+    result = estimate_from_pricing(
+        endpoint.slug, models_pricing_lines(selectors.models_prices(endpoint)), request
+    )
+    result.assumptions.append("From the /models token prices: no image endpoint lists prices.")
+    return result
+
+
+def _estimate_endpoint(endpoint: Endpoint, request: EstimateRequest) -> Estimate:
+    if request.quality and "quality" not in (endpoint.supported_parameters or {}):
+        request = replace(request, quality=None)
+    return estimate_from_pricing(endpoint.model.slug, endpoint.current_prices(), request)
+
+
+def headline_price(model_slug: str, pricing: Sequence[PriceLike]) -> Decimal | None:
+    """One 1K square output image, no inputs; ``None`` without an output-image price."""
+    if _pick(pricing, "output_image") is None:
+        return None
+    return estimate_from_pricing(model_slug, pricing, EstimateRequest()).total
+
+
+def model_headline_price(
+    model_slug: str,
+    endpoint_pricing: Iterable[Sequence[PriceLike]],
+    models_prices: Sequence[PriceLike] = (),
+) -> Decimal | None:
+    """The cheapest endpoint headline, else one from the ``/models`` image-output price."""
+    prices = [
+        price
+        for price in (headline_price(model_slug, lines) for lines in endpoint_pricing)
+        if price is not None
+    ]
+    if prices:
+        return min(prices)
+    fallback = models_pricing_lines(models_prices)
+    output = _pick(fallback, "output_image")
+    if output is None or output.cost_usd <= 0:
+        return None
+    return headline_price(model_slug, fallback)
+
+
+# Prices in words.
+
+
+def format_usd(value: Decimal, *, places: int | None = None) -> str:
+    """``$0.03``, ``$0.00003``, ``$0.20``: never exponent notation.
+
+    Without ``places`` the value is shown exactly (unit prices); with it,
+    rounded half-up to that many places, or to two significant digits for
+    amounts too small to show at that precision.
+    """
+    if places is not None and value:
+        smallest = Decimal(1).scaleb(-places)
+        if abs(value) < smallest:
+            places = min(12, -value.adjusted() + 1)
+        value = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    text = format(abs(value).normalize(), "f")
+    whole, _, decimals = text.partition(".")
+    decimals = decimals.ljust(2, "0")
+    return f"{sign}${whole}.{decimals}"
+
+
+def _number(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _phrase(billable: str, unit: str) -> str:
+    phrase = _PHRASES.get((billable, unit))
+    if phrase is not None:
+        return phrase
+    if billable == "input_font":
+        return "per font input"
+    noun = billable.replace("_", " ")
+    return f"per {unit} of {noun}" if unit != "image" else f"per {noun}"
+
+
+def describe_price(line: PriceLike) -> str:
+    """One pricing line in words: ``$0.03 per megapixel``, ``+$0.03 per font input``,
+    ``$0.08 per image at 4K``."""
+    if line.cost_usd < 0:
+        return f"variable price {_phrase(line.billable, line.unit)}"
+    plus = "+" if line.billable in _ADDITIONS else ""
+    variant = f" at {str(line.variant).upper()}" if line.variant else ""
+    return f"{plus}{format_usd(line.cost_usd)} {_phrase(line.billable, line.unit)}{variant}"
+
+
+def describe_prices(pricing: Sequence[PriceLike]) -> list[str]:
+    """An endpoint's lines in words, a billable's tier variants folded into its base
+    line: ``["$0.05 per image, $0.08 at 4K", "+$0.005 per input image"]``."""
+    groups: dict[tuple[str, str], list[PriceLike]] = {}
+    for line in pricing:
+        groups.setdefault((line.billable, line.unit), []).append(line)
+
+    def order(key: tuple[str, str]) -> tuple[int, str, str]:
+        rank = _GROUP_ORDER.index(key[0]) if key[0] in _GROUP_ORDER else len(_GROUP_ORDER)
+        return (rank, key[0], key[1])
+
+    sentences = []
+    for key in sorted(groups, key=order):
+        lines = sorted(groups[key], key=lambda line: (bool(line.variant), str(line.variant or "")))
+        base = [line for line in lines if not line.variant]
+        variants = [line for line in lines if line.variant]
+        if base:
+            parts = [describe_price(base[0])]
+            parts += [
+                f"{format_usd(line.cost_usd)} at {str(line.variant).upper()}" for line in variants
+            ]
+            sentences.append(", ".join(parts))
+        else:
+            sentences.extend(describe_price(line) for line in variants)
+    return sentences
+
+
+def describe_models_price(key: str, cost: Decimal) -> str:
+    """A ``/models`` price in words: ``$0.0000025 per token of output``."""
+    phrase = _MODELS_PHRASES.get(key) or f"per {key.replace('_', ' ')} token"
+    if cost < 0:
+        return f"variable price {phrase}"
+    return f"{format_usd(cost)} {phrase}"
+
+
+def models_price_unit(key: str) -> str:
+    """What a ``/models`` pricing key is charged per (stored as the price's unit)."""
+    return MODELS_PRICE_UNITS.get(key, "token")
+
+
+# Tolerant readers for option values that may still be form strings.
+
+
+def _as_text(value: object) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _as_count(value: object, *, default: int) -> int:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return default
+    if isinstance(value, Decimal | float):
+        try:
+            return int(value)
+        except (ValueError, OverflowError, InvalidOperation):
+            return default
+    return default
+
+
+def _count_items(value: object) -> int:
+    if isinstance(value, list | tuple):
+        return len(value)
+    if isinstance(value, str) and value.strip():
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            # One URL per line, as the super-resolution field takes them.
+            return len([line for line in value.splitlines() if line.strip()])
+        return len(parsed) if isinstance(parsed, list) else 0
+    return 0

@@ -1,0 +1,104 @@
+"""Monthly budgets: a job's estimate is reserved when it is submitted, so that
+concurrent submissions can never together spend past a budget.
+
+Spend in a month = what jobs created that month were charged (confirmed by
+reconciliation where available) + what is still reserved for jobs whose
+charge is not known yet. ``reserve`` runs inside the submit transaction and
+locks the budget rows it checks (in primary-key order, so two submitters
+never deadlock), which serialises every submission that one budget governs:
+the second one reads the first one's reservation. SQLite has no row locks,
+but its writers are serialised by IMMEDIATE transactions (see settings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from generation.models import Budget, Job
+
+ZERO = Decimal(0)
+
+
+class BudgetExceeded(Exception):
+    """The submission would take a budget past its limit; ``message`` says what is left."""
+
+    def __init__(self, budget: Budget, spent: Decimal, requested: Decimal) -> None:
+        self.budget = budget
+        self.remaining = max(ZERO, budget.monthly_usd - spent)
+        self.requested = requested
+        whose = "the team's" if budget.is_team else "your"
+        self.message = (
+            f"This would go over {whose} monthly budget of ${budget.monthly_usd:.2f}: "
+            f"${self.remaining:.2f} is left this month and this costs about ${requested:.4f}."
+        )
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one budget stands this month."""
+
+    budget: Budget | None
+    spent: Decimal
+
+    @property
+    def limit(self) -> Decimal | None:
+        return self.budget.monthly_usd if self.budget else None
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return max(ZERO, self.budget.monthly_usd - self.spent) if self.budget else None
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    now = timezone.localtime(now or timezone.now())
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def charged_expression() -> Coalesce:
+    """A job's charge: confirmed by reconciliation, else as reported, else nothing yet."""
+    money = DecimalField(max_digits=14, decimal_places=8)
+    return Coalesce("confirmed_cost", "actual_cost", Value(ZERO), output_field=money)
+
+
+def spent(jobs: QuerySet[Job]) -> Decimal:
+    totals = jobs.aggregate(charged=Sum(charged_expression()), reserved=Sum("reserved_cost"))
+    return (totals["charged"] or ZERO) + (totals["reserved"] or ZERO)
+
+
+def month_jobs(user: User | None, since: datetime | None = None) -> QuerySet[Job]:
+    jobs = Job.objects.filter(created_at__gte=since or month_start())
+    return jobs.filter(author=user) if user is not None else jobs
+
+
+def reserve(user: User, amount: Decimal) -> None:
+    """Check ``amount`` fits every budget that governs ``user`` this month.
+
+    Call inside the transaction that creates the jobs (with ``reserved_cost``
+    set): the locks taken here are held until it commits. Raises
+    ``BudgetExceeded`` naming how much is left.
+    """
+    budgets = Budget.objects.select_for_update().filter(Q(user=user) | Q(is_team=True))
+    since = month_start()
+    for budget in budgets.order_by("pk"):
+        used = spent(month_jobs(None if budget.is_team else user, since))
+        if used + amount > budget.monthly_usd:
+            raise BudgetExceeded(budget, used, amount)
+
+
+def standing(user: User) -> tuple[Standing, Standing]:
+    """The user's own budget and the team's, this month (budget None: no limit set)."""
+    since = month_start()
+    own = Budget.objects.filter(user=user).first()
+    team = Budget.objects.filter(is_team=True).first()
+    return (
+        Standing(own, spent(month_jobs(user, since))),
+        Standing(team, spent(month_jobs(None, since))),
+    )

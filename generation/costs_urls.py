@@ -1,0 +1,10 @@
+from django.urls import path
+
+from generation import costs_views
+
+app_name = "costs"
+urlpatterns = [
+    path("", costs_views.index, name="index"),
+    path("ledger.csv", costs_views.ledger_csv, name="csv"),
+    path("budgets", costs_views.set_budget, name="budget"),
+]

@@ -1,0 +1,182 @@
+"""The Costs page (staff): spend, budgets, reconciliation, prices; its CSV ledger.
+
+Thin views over ``generation.costs``. Anonymous visitors are sent to the login
+page by ``LoginRequiredMiddleware``; signed-in people who are not staff get a
+plain 403 page.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from decimal import Decimal
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from asgiref.sync import sync_to_async
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from generation import costs
+from webapp.http import AuthenticatedRequest
+
+View = Callable[..., HttpResponseBase]
+
+
+def staff_only(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_staff:
+            return render(request, "costs/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class BudgetForm(forms.Form):
+    """One person's (``who`` = their id) or the team's (``who`` = "team") monthly
+    budget in dollars; empty removes it."""
+
+    who = forms.CharField()
+    monthly_usd = forms.DecimalField(
+        required=False,
+        min_value=Decimal(0),
+        max_digits=12,
+        decimal_places=2,
+        error_messages={
+            "invalid": "Enter the budget in dollars, like 25 or 12.50.",
+            "min_value": "A budget cannot be negative.",
+            "max_decimal_places": "Use at most 2 decimal places (cents).",
+            "max_digits": "That is more than a budget can be.",
+            "max_whole_digits": "That is more than a budget can be.",
+        },
+    )
+
+    def clean_who(self) -> str:
+        who: str = self.cleaned_data["who"]
+        if who == "team":
+            self.person: User | None = None
+            return who
+        person = User.objects.filter(pk=int(who)).first() if who.isdigit() else None
+        if person is None:
+            raise forms.ValidationError("There is no such person.")
+        self.person = person
+        return who
+
+    @property
+    def label(self) -> str:
+        person = getattr(self, "person", None)
+        return "the whole team" if person is None else person.get_username()
+
+
+def _range_query(params: Any) -> dict[str, str]:
+    return {key: params[key] for key in ("range", "from", "to") if params.get(key)}
+
+
+def _dashboard(
+    request: AuthenticatedRequest,
+    span: costs.DateRange,
+    range_errors: list[str],
+    budget_form: BudgetForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "span": span,
+        "range_errors": range_errors,
+        "presets": costs.PRESETS,
+        "query": urlencode(span.query()),
+        "totals": costs.totals(span),
+        "chart": costs.spend_over_time(span),
+        "by_person": costs.spend_by(span, "person"),
+        "by_model": costs.spend_by(span, "model"),
+        "by_provider": costs.spend_by(span, "provider"),
+        "by_style": costs.spend_by(span, "style"),
+        "prompts": costs.expensive_prompts(span),
+        "accuracy": costs.estimate_accuracy(span),
+        "no_image": costs.charges_without_image(span),
+        "reconciliation": costs.reconciliation(span),
+        "key": costs.key_status(),
+        "prices": costs.recent_price_changes(span),
+        "budget_rows": costs.budget_rows(),
+        "budget_form": budget_form,
+    }
+    template = "costs/index.html#dashboard" if request.htmx else "costs/index.html"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@staff_only
+def index(request: AuthenticatedRequest) -> HttpResponse:
+    span, errors = costs.parse_range(request.GET)
+    return _dashboard(request, span, errors)
+
+
+@require_POST
+@staff_only
+def set_budget(request: AuthenticatedRequest) -> HttpResponse:
+    # Staff see the costs; changing budgets takes the same permission as in the admin.
+    if not request.user.has_perm("generation.change_budget"):
+        return render(
+            request,
+            "costs/forbidden.html",
+            {"reason": "Changing budgets needs the “Can change budget” permission."},
+            status=403,
+        )
+    form = BudgetForm(request.POST)
+    query = _range_query(request.POST)
+    if not form.is_valid():
+        span, errors = costs.parse_range(query)
+        return _dashboard(request, span, errors, budget_form=form, status=400)
+    amount: Decimal | None = form.cleaned_data["monthly_usd"]
+    costs.set_budget(form.person, amount)
+    if amount is None:
+        messages.success(request, f"Removed the monthly budget of {form.label}.")
+    else:
+        messages.success(request, f"The monthly budget of {form.label} is now ${amount:.2f}.")
+    url = reverse("costs:index")
+    return redirect(f"{url}?{urlencode(query)}#budgets" if query else f"{url}#budgets")
+
+
+class _Echo:
+    """A file-like object whose ``write`` hands back the line csv.writer made."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _lines(rows: Iterable[list[str]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    for row in rows:
+        yield writer.writerow(row)
+
+
+async def _async_lines(lines: Iterator[str], chunk: int = 200) -> AsyncIterator[str]:
+    # Under ASGI a synchronous iterator would be read into memory whole before
+    # the first byte is sent; this pulls it a chunk at a time, on the thread
+    # that holds the database connection.
+    take = sync_to_async(lambda: "".join(itertools.islice(lines, chunk)), thread_sensitive=True)
+    while part := await take():
+        yield part
+
+
+@require_GET
+@staff_only
+def ledger_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
+    """The ledger for the range as CSV, streamed (see ``costs.ledger_rows``)."""
+    span, _ = costs.parse_range(request.GET)
+    lines = _lines(costs.ledger_rows(span))
+    content = _async_lines(lines) if isinstance(request, ASGIRequest) else lines
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    name = f"darkroom-costs-{span.start.isoformat()}-to-{span.end.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,425 @@
+"""The Generate form: prompt, model, generation style, the model's own options,
+reference images, and the cost estimate, all validated before anything is queued.
+
+The model's options are built from its endpoint's capability descriptors by the
+catalog (``catalog.capabilities``), so the form offers exactly what the chosen
+endpoint accepts and refuses the rest with a message on the field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.datastructures import MultiValueDict
+
+from catalog import capabilities, estimates, selectors
+from catalog.models import Endpoint, ImageModel
+from generation import imaging, storage
+from generation.models import Job, Style
+from generation.selectors import visible_jobs
+from generation.services import JobRequest
+
+MAX_REFERENCE_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_REFERENCES = 4
+MAX_COMPARE = 6
+OPTION_PREFIX = "opt__"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        return [super().clean(item, initial) for item in files]
+
+
+class ModelChoiceBySlug(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ImageModel) -> str:
+        return f"{obj.name} ({obj.slug})"
+
+
+class GenerateForm(forms.Form):
+    prompt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5, "placeholder": "Describe the image…"}),
+        max_length=4000,
+        strip=True,
+    )
+    model = ModelChoiceBySlug(queryset=ImageModel.objects.none(), to_field_name="slug")
+    style = forms.ChoiceField(
+        choices=Style.choices,
+        initial=Style.IMAGES,
+        help_text="How to ask OpenRouter: its Image API, Chat Completions, or a text model "
+        "calling the image tool.",
+    )
+    compare = forms.ModelMultipleChoiceField(
+        queryset=ImageModel.objects.none(),
+        to_field_name="slug",
+        required=False,
+        label="Compare with",
+        help_text="Send the same prompt to these models too, side by side (their default options).",
+    )
+    references = MultipleImageField(
+        required=False,
+        label="Reference images",
+        help_text="PNG, JPEG or WebP, up to 10 MB each, for image-to-image.",
+    )
+    reference_urls = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://…"}),
+        label="Reference image URLs",
+        help_text="One per line. OpenRouter fetches them.",
+    )
+    is_private = forms.BooleanField(
+        required=False, label="Private", help_text="Only you will see these images."
+    )
+    remix_of = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    reuse_references = forms.BooleanField(
+        required=False,
+        label="Use the original's reference images",
+        help_text="Send the reference images of the image you are remixing again.",
+    )
+
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        files: MultiValueDict[str, UploadedFile] | None = None,
+        *,
+        user: User,
+        initial: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(data, files, initial=initial)
+        self.user = user
+        models = selectors.generatable_models()
+        self.fields["model"].queryset = models  # type: ignore[attr-defined]
+        self.fields["compare"].queryset = models  # type: ignore[attr-defined]
+        self.chosen_model = self._chosen_model(models)
+        self.chosen_style = self._chosen_style()
+        self.endpoint: Endpoint | None = (
+            selectors.default_endpoint(self.chosen_model) if self.chosen_model else None
+        )
+        self.option_names: dict[str, str] = {}
+        target = self.option_target
+        if target is not None:
+            for name, field in capabilities.option_fields(target, self.chosen_style).items():
+                if name == "model":
+                    continue  # the image tool draws with the model picked above
+                form_name = OPTION_PREFIX + name.replace(".", "__")
+                self.fields[form_name] = field
+                self.option_names[form_name] = name
+        self.remix_job: Job | None = None
+        self.accepts_references = bool(
+            self.chosen_model and "image" in (self.chosen_model.input_modalities or [])
+        )
+
+    @property
+    def option_target(self) -> Endpoint | ImageModel | None:
+        """What the options depend on: the endpoint for the Image API, the model
+        (its family) for Chat Completions and the image tool."""
+        if self.chosen_style == Style.IMAGES:
+            return self.endpoint
+        return self.endpoint or self.chosen_model
+
+    # Which model and style the options are for, before validation.
+
+    def _chosen_model(self, models: Any) -> ImageModel | None:
+        slug = self.data.get("model") if self.is_bound else self.initial.get("model")
+        if isinstance(slug, ImageModel):
+            return slug
+        model = models.filter(slug=slug).first() if slug else None
+        return model or models.first()
+
+    def _chosen_style(self) -> str:
+        style = self.data.get("style") if self.is_bound else self.initial.get("style")
+        return style if style in Style.values else Style.IMAGES
+
+    @classmethod
+    def initial_for(cls, user: User, query: Mapping[str, Any]) -> GenerateForm:
+        """An unbound form, pre-filled from the query string.
+
+        ``?remix=<job id>`` copies everything from a job the user may see;
+        ``?prompt_of=<job id>`` only its prompt; otherwise ``prompt``, ``model``,
+        ``style`` and option names (``aspect_ratio``, ``image_config.image_size``)
+        are read as given (the model switch sends the form's current values).
+        """
+        initial: dict[str, Any] = {
+            key: query.get(key) for key in ("prompt", "model", "style") if query.get(key)
+        }
+        options: Mapping[str, Any] = query
+        remix = _visible_job(user, query.get("remix"))
+        prompt_of = _visible_job(user, query.get("prompt_of"))
+        if remix is not None:
+            data = cls.data_for_job(remix)
+            initial.update(
+                prompt=remix.prompt,
+                model=remix.model_slug,
+                style=remix.style,
+                is_private=remix.is_private,
+                remix_of=remix.pk,
+                reuse_references=any(r.get("kind") == "upload" for r in remix.references),
+                reference_urls=data.get("reference_urls", ""),
+            )
+            options = option_values(remix.style, remix.params)
+        elif prompt_of is not None:
+            initial["prompt"] = prompt_of.prompt
+        form = cls(user=user, initial=initial)
+        form.remix_job = remix
+        for form_name, name in form.option_names.items():
+            if name in options:
+                form.initial[form_name] = options[name]
+        return form
+
+    @staticmethod
+    def data_for_job(job: Job) -> dict[str, Any]:
+        """Form data that submits ``job`` again through this form ("Run again"),
+        so validation and budgets apply as they would to a new request."""
+        data: dict[str, Any] = {
+            "prompt": job.prompt,
+            "model": job.model_slug,
+            "style": job.style,
+            "remix_of": str(job.remix_of_id or ""),
+            "reference_urls": "\n".join(r["url"] for r in job.references if r.get("kind") == "url"),
+        }
+        if job.is_private:
+            data["is_private"] = "on"
+        for name, value in option_values(job.style, job.params).items():
+            data[OPTION_PREFIX + name.replace(".", "__")] = value
+        return data
+
+    @classmethod
+    def after_submit(cls, form: GenerateForm, user: User) -> GenerateForm:
+        """A fresh form keeping the model, style and prompt, ready for the next variation."""
+        return cls(
+            user=user,
+            initial={
+                "prompt": form.cleaned_data["prompt"],
+                "model": form.cleaned_data["model"].slug,
+                "style": form.cleaned_data["style"],
+            },
+        )
+
+    def option_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.option_names]
+
+    # Validation
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self.remix_job = _visible_job(self.user, cleaned.get("remix_of"))
+        if cleaned.get("remix_of") and self.remix_job is None:
+            self.add_error(None, "The image you are remixing is no longer available.")
+        cleaned["reference_list"] = self._clean_references(cleaned)
+        if cleaned.get("reuse_references") and self.remix_job is not None:
+            cleaned["reference_list"] += [
+                r for r in self.remix_job.references if r.get("kind") == "upload"
+            ]
+        target = self.option_target
+        if target is None and "model" in cleaned:
+            self.add_error(
+                "style",
+                "This model is not offered through the Image API right now; "
+                "choose Chat Completions or the image tool.",
+            )
+        elif target is not None and not self.errors:
+            submitted = {
+                name: self.data.get(form_name)
+                for form_name, name in self.option_names.items()
+                if self.data.get(form_name) not in (None, "")
+            }
+            try:
+                self.params = capabilities.clean_options(
+                    target,
+                    self.chosen_style,
+                    submitted,
+                    input_images=len(cleaned["reference_list"]),
+                )
+            except ValidationError as exc:
+                self._add_option_errors(exc)
+        compare = list(cleaned.get("compare") or [])
+        if len(compare) > MAX_COMPARE:
+            self.add_error("compare", f"Compare at most {MAX_COMPARE} models at once.")
+        return cleaned
+
+    def _add_option_errors(self, exc: ValidationError) -> None:
+        by_name = {name: form_name for form_name, name in self.option_names.items()}
+        if hasattr(exc, "error_dict"):
+            for name, errors in exc.error_dict.items():
+                self.add_error(by_name.get(name), errors)
+        else:
+            self.add_error(None, exc)
+
+    def _clean_references(self, cleaned: dict[str, Any]) -> list[dict[str, Any]]:
+        uploads: list[UploadedFile] = cleaned.get("references") or []
+        urls = [line.strip() for line in (cleaned.get("reference_urls") or "").splitlines()]
+        urls = [url for url in urls if url]
+        if not uploads and not urls:
+            return []
+        if not self.accepts_references:
+            self.add_error("references", "This model does not take reference images.")
+            return []
+        limit = self._max_references()
+        if len(uploads) + len(urls) > limit:
+            self.add_error("references", f"This model takes at most {limit} reference images.")
+            return []
+        references: list[dict[str, Any]] = []
+        for url in urls:
+            if not url.startswith(("https://", "http://")):
+                self.add_error("reference_urls", f"{url[:60]} is not an http(s) URL.")
+                return []
+            references.append({"kind": "url", "url": url})
+        for upload in uploads:
+            if upload.size and upload.size > MAX_REFERENCE_BYTES:
+                self.add_error("references", f"{upload.name} is larger than 10 MB.")
+                return []
+            data = upload.read()
+            try:
+                verified = imaging.verify(data, upload.content_type or "")
+            except imaging.ImageRejected as exc:
+                self.add_error("references", f"{upload.name}: {exc}")
+                return []
+            if verified.media_type == "image/svg+xml":
+                self.add_error("references", f"{upload.name}: use PNG, JPEG or WebP references.")
+                return []
+            key = storage.put(
+                storage.reference_key(verified.sha256, verified.media_type), verified.data
+            )
+            references.append(
+                {
+                    "kind": "upload",
+                    "key": key,
+                    "media_type": verified.media_type,
+                    "name": upload.name,
+                }
+            )
+        return references
+
+    def _max_references(self) -> int:
+        descriptor = (
+            (self.endpoint.supported_parameters or {}).get("input_references")
+            if self.endpoint
+            else None
+        )
+        if isinstance(descriptor, dict) and isinstance(descriptor.get("max"), int):
+            return int(descriptor["max"])
+        return DEFAULT_MAX_REFERENCES
+
+    # Results
+
+    def job_requests(self) -> list[JobRequest]:
+        cleaned = self.cleaned_data
+        model: ImageModel = cleaned["model"]
+        params: dict[str, Any] = getattr(self, "params", {})
+        n = int(params.get("n", 1)) if self.chosen_style == Style.IMAGES else 1
+        requests = [
+            JobRequest(
+                model=model,
+                endpoint=self.endpoint,
+                style=self.chosen_style,
+                prompt=cleaned["prompt"],
+                params=params,
+                n=n,
+                references=cleaned["reference_list"],
+                is_private=cleaned["is_private"],
+                estimated_cost=self.estimated_total(),
+                remix_of=self.remix_job,
+            )
+        ]
+        for other in cleaned.get("compare") or []:
+            if other.pk == model.pk:
+                continue
+            # Each compared model runs with its defaults, through the Image API
+            # where it is offered there, else through Chat Completions.
+            endpoint = selectors.default_endpoint(other)
+            style = Style.IMAGES if endpoint is not None else Style.CHAT
+            requests.append(
+                JobRequest(
+                    model=other,
+                    endpoint=endpoint,
+                    style=style,
+                    prompt=cleaned["prompt"],
+                    references=cleaned["reference_list"]
+                    if "image" in other.input_modalities
+                    else [],
+                    is_private=cleaned["is_private"],
+                    estimated_cost=_estimate(endpoint or other, style, {}, cleaned).total,
+                )
+            )
+        return requests
+
+    def estimate(self) -> estimates.Estimate | None:
+        target = self.option_target
+        if target is None:
+            return None
+        params = getattr(self, "params", None)
+        if params is None:
+            params = {
+                name: self.data.get(form_name) if self.is_bound else self.initial.get(form_name)
+                for form_name, name in self.option_names.items()
+            }
+            params = {key: value for key, value in params.items() if value not in (None, "")}
+        cleaned = getattr(self, "cleaned_data", {})
+        return _estimate(target, self.chosen_style, params, cleaned)
+
+    def estimated_total(self) -> Decimal:
+        result = self.estimate()
+        return result.total if result else Decimal(0)
+
+
+def _estimate(
+    target: Endpoint | ImageModel,
+    style: str,
+    params: Mapping[str, Any],
+    cleaned: Mapping[str, Any],
+) -> estimates.Estimate:
+    request = estimates.EstimateRequest.from_params(
+        style=style,
+        params=params,
+        references=len(cleaned.get("reference_list") or []),
+        prompt_chars=len(cleaned.get("prompt") or ""),
+    )
+    return estimates.estimate(target, request)
+
+
+def _visible_job(user: User, job_id: Any) -> Job | None:
+    if not job_id:
+        return None
+    try:
+        return visible_jobs(user).filter(pk=job_id).first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def option_values(style: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's stored parameters as option field values, named as
+    ``catalog.capabilities.option_fields`` names them (the inverse of clean_options)."""
+    values: dict[str, Any] = {}
+    for key, value in params.items():
+        if key == "image_config" and isinstance(value, Mapping):
+            for inner, item in value.items():
+                values[f"image_config.{inner}"] = _field_value(item)
+        elif key == "provider_options" and isinstance(value, Mapping):
+            for options in value.values():
+                if isinstance(options, Mapping):
+                    for inner, item in options.items():
+                        values[f"provider_options.{inner}"] = _field_value(item)
+        else:
+            values[key] = _field_value(value)
+    return values
+
+
+def _field_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "on" if value else ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return value

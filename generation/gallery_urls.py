@@ -1,0 +1,14 @@
+from django.urls import path
+
+from generation import gallery_views
+
+app_name = "gallery"
+urlpatterns = [
+    path("", gallery_views.index, name="index"),
+    path("boards/", gallery_views.boards, name="boards"),
+    path("boards/<int:board_id>/", gallery_views.index, name="board"),
+    path("selection", gallery_views.selection, name="selection"),
+    path("<uuid:image_id>/", gallery_views.image, name="image"),
+    path("<uuid:image_id>/favourite", gallery_views.favourite, name="favourite"),
+    path("<uuid:image_id>/board", gallery_views.add_to_board, name="add-to-board"),
+]

@@ -1,0 +1,302 @@
+"""The team gallery: the grid, an image's page, favourites, boards and bulk
+actions. Thin views over ``generation.gallery``; full pages and the htmx
+fragments come from the same templates (``{% partialdef %}``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Generator
+from typing import Any
+from urllib.parse import urlencode
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url
+
+from generation import gallery, selectors
+from generation.forms import option_values
+from generation.gallery import Cursor, GalleryError
+from generation.gallery_forms import GalleryFilterForm
+from generation.models import Board, Image
+from webapp.http import AuthenticatedRequest
+
+RESULTS_TARGET = "gallery-results"
+NEXT_TARGET = "gallery-next"
+
+
+def _cursor(request: AuthenticatedRequest) -> Cursor | None:
+    raw = request.GET.get("after", "")
+    return Cursor.decode(raw) if raw else None
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}?{query}" if query else url
+
+
+@require_GET
+def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpResponse:
+    """The grid, newest first, filtered by the query string; ``?after=`` pages on.
+
+    htmx asks for the results alone (filters changed) or for the next page's
+    tiles (infinite scroll); without JavaScript the "Next page" link is a page.
+    """
+    board = (
+        get_object_or_404(Board.objects.select_related("created_by"), pk=board_id)
+        if board_id
+        else None
+    )
+    options = gallery.filter_options(request.user)
+    form = GalleryFilterForm(request.GET, options=options, board=board)
+    base_url = reverse("gallery:board", args=[board.pk]) if board else reverse("gallery:index")
+    context: dict[str, Any] = {
+        "form": form,
+        "board": board,
+        "boards": options.boards,
+        "base_url": base_url,
+        "page": None,
+        "errors": [],
+        "max_selection": gallery.MAX_SELECTION,
+    }
+    status = 200
+    try:
+        if not form.is_valid():
+            raise GalleryError(" ".join(form.error_messages()))
+        after = _cursor(request)
+        filters = form.filters(request.user)
+        page = gallery.gallery_page(request.user, filters, after)
+    except GalleryError as exc:
+        context["errors"] = [exc.message]
+        status = exc.status
+    else:
+        query = form.querystring()
+        context.update(
+            page=page,
+            image_query=form.image_querystring(),
+            is_first_page=after is None,
+            first_url=_with_query(base_url, query),
+            next_url=(
+                _with_query(
+                    base_url,
+                    "&".join(
+                        filter(None, [query, urlencode({"after": page.next_cursor.encode()})])
+                    ),
+                )
+                if page.next_cursor
+                else ""
+            ),
+            board_count=gallery.board_image_count(request.user, board) if board else None,
+        )
+    template = "gallery/index.html"
+    htmx = request.htmx
+    if htmx and not htmx.history_restore_request:
+        if htmx.target == NEXT_TARGET:
+            template += "#tiles"
+        elif htmx.target == RESULTS_TARGET:
+            template += "#results"
+    response = render(request, template, context, status=status)
+    if htmx and htmx.target == RESULTS_TARGET and status == 200:
+        # The filter form's URL has every field, empty or not; show the clean one.
+        push_url(response, context["first_url"])
+    return response
+
+
+@require_GET
+def image(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
+    """One image: the picture, its prompt and parameters, who made it with what,
+    what it took and cost, and next/previous within the filter it was opened from."""
+    shown = gallery.image_detail(request.user, image_id)
+    job = shown.job
+    options = gallery.filter_options(request.user)
+    form = GalleryFilterForm(request.GET, options=options)
+    filter_note = ""
+    if form.is_valid():
+        filters = form.filters(request.user)
+        query = form.querystring()
+    else:
+        filters, query = gallery.Filters(), ""
+        filter_note = "The filter in this link was not understood; next and previous go through the whole gallery."
+    newer, older = gallery.neighbours(request.user, filters, shown)
+    remix_of = job.remix_of
+    if remix_of is not None and remix_of.is_private and remix_of.author_id != request.user.pk:
+        remix_of = None
+    context = {
+        "image": shown,
+        "job": job,
+        "query": query,
+        "back_url": _with_query(reverse("gallery:index"), query),
+        "newer_url": _with_query(reverse("gallery:image", args=[newer.pk]), query) if newer else "",
+        "older_url": _with_query(reverse("gallery:image", args=[older.pk]), query) if older else "",
+        "filter_note": filter_note,
+        "params": sorted(option_values(job.style, job.params).items()),
+        "timing": gallery.timing(job),
+        "remix_of": remix_of,
+        "image_boards": gallery.boards_of(shown),
+        "boards": options.boards,
+        "may_delete": gallery.may_delete(request.user, shown),
+        "media_label": gallery.MEDIA_TYPE_LABELS.get(shown.media_type, shown.media_type),
+    }
+    return render(request, "gallery/image.html", context)
+
+
+@require_POST
+def favourite(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
+    """Mark or unmark one of my favourites (``on=1`` or ``on=0``)."""
+    target = selectors.image_for(request.user, image_id)
+    gallery.set_favourite(request.user, target, request.POST.get("on") == "1")
+    if request.htmx:
+        shown = gallery.image_detail(request.user, image_id)
+        return render(request, "gallery/image.html#favourite", {"image": shown})
+    return redirect(_safe_next(request, reverse("gallery:image", args=[image_id])))
+
+
+@require_POST
+def add_to_board(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
+    target = selectors.image_for(request.user, image_id)
+    back = _safe_next(request, reverse("gallery:image", args=[image_id]))
+    try:
+        board = _chosen_board(request)
+        added = gallery.add_to_board(request.user, board, [target])
+    except GalleryError as exc:
+        return _refused(request, exc, back)
+    if added:
+        messages.success(request, f"Added to the board “{board.name}”.")
+    else:
+        messages.info(request, f"It was already on the board “{board.name}”.")
+    return redirect(back)
+
+
+@require_POST
+def selection(request: AuthenticatedRequest) -> HttpResponseBase:
+    """What to do with the images ticked in the grid (``image`` ids, ``action``):
+    ``zip`` downloads them, ``board`` adds them to a board, ``delete`` asks to
+    confirm and ``delete-confirmed`` deletes them. Every id must be an image
+    the user may see, or nothing happens."""
+    back = _safe_next(request, reverse("gallery:index"))
+    action = request.POST.get("action", "")
+    try:
+        images = gallery.resolve_selection(request.user, request.POST.getlist("image"))
+        if action == "zip":
+            return _zip_response(request, images)
+        if action == "board":
+            board = _chosen_board(request)
+            added = gallery.add_to_board(request.user, board, images)
+            messages.success(
+                request,
+                f"Added {added} image{'s' if added != 1 else ''} to the board “{board.name}”"
+                + (f" ({len(images) - added} already on it)." if added < len(images) else "."),
+            )
+            return redirect("gallery:board", board_id=board.pk)
+        if action in ("delete", "delete-confirmed"):
+            gallery.check_may_delete(request.user, images)
+            if action == "delete":
+                return render(
+                    request, "gallery/confirm_delete.html", {"images": images, "next": back}
+                )
+            count = gallery.delete_images(request.user, images)
+            messages.success(
+                request,
+                f"Deleted {count} image{'s' if count != 1 else ''}. "
+                "Their jobs and what they cost stay in the history.",
+            )
+            return redirect(_after_delete(back, images))
+        raise GalleryError("Choose what to do with the selected images.")
+    except GalleryError as exc:
+        return _refused(request, exc, back)
+
+
+@require_http_methods(["GET", "POST"])
+def boards(request: AuthenticatedRequest) -> HttpResponse:
+    """Every board, and a form to start a new one."""
+    status = 200
+    error = ""
+    if request.method == "POST":
+        try:
+            board = gallery.create_board(
+                request.user, request.POST.get("name", ""), request.POST.get("description", "")
+            )
+        except GalleryError as exc:
+            error, status = exc.message, exc.status
+        else:
+            messages.success(request, f"Created the board “{board.name}”.")
+            return redirect("gallery:board", board_id=board.pk)
+    context = {
+        "summaries": gallery.boards_overview(request.user),
+        "error": error,
+        "name": request.POST.get("name", ""),
+        "description": request.POST.get("description", ""),
+    }
+    return render(request, "gallery/boards.html", context, status=status)
+
+
+# Helpers
+
+
+def _chosen_board(request: AuthenticatedRequest) -> Board:
+    """The board named in the form: a new name wins over the menu."""
+    new_name = request.POST.get("new_board", "").strip()
+    if new_name:
+        return gallery.board_named(request.user, new_name)
+    raw = request.POST.get("board", "")
+    if not raw.isdigit():
+        raise GalleryError("Choose a board, or type a name for a new one.")
+    board = Board.objects.filter(pk=int(raw)).first()
+    if board is None:
+        raise GalleryError("That board does not exist any more.", status=404)
+    return board
+
+
+def _safe_next(request: AuthenticatedRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _after_delete(back: str, images: list[Image]) -> str:
+    """Back where the person came from, unless that was a page of a deleted image."""
+    if any(str(shown.pk) in back for shown in images):
+        return reverse("gallery:index")
+    return back
+
+
+def _refused(request: AuthenticatedRequest, exc: GalleryError, back: str) -> HttpResponse:
+    return render(
+        request,
+        "gallery/refused.html",
+        {"message": exc.message, "back": back},
+        status=exc.status,
+    )
+
+
+def _zip_response(request: AuthenticatedRequest, images: list[Image]) -> StreamingHttpResponse:
+    chunks = gallery.zip_chunks(gallery.zip_entries(images))
+    response = StreamingHttpResponse(_streamed(request, chunks), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{gallery.zip_filename(len(images))}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _streamed(request: AuthenticatedRequest, chunks: Generator[bytes]) -> Any:
+    """Under ASGI Django would read a plain iterator to the end, holding the
+    whole zip in memory before sending a byte; an async iterator streams it."""
+    if not isinstance(request, ASGIRequest):
+        return chunks
+
+    async def stream() -> AsyncIterator[bytes]:
+        step = sync_to_async(lambda: next(chunks, None))
+        try:
+            while (chunk := await step()) is not None:
+                yield chunk
+        finally:
+            await sync_to_async(chunks.close)()
+
+    return stream()

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from generation import history_views
+
+app_name = "history"
+urlpatterns = [
+    path("", history_views.index, name="index"),
+]

@@ -1,0 +1,72 @@
+"""The shared prompt history: every prompt anyone submitted, identical ones
+grouped, newest first, searchable and filterable like the gallery."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
+
+from generation import gallery
+from generation.forms import GenerateForm
+from generation.gallery import Cursor, GalleryError
+from generation.gallery_forms import HistoryFilterForm
+from webapp.http import AuthenticatedRequest
+
+RESULTS_TARGET = "history-results"
+NEXT_TARGET = "history-next"
+
+
+@require_GET
+def index(request: AuthenticatedRequest) -> HttpResponse:
+    """Prompt groups, the most recently used first; ``?after=`` pages on.
+
+    "Run again" posts a run's own form data (``GenerateForm.data_for_job``) to
+    the Generate page, so validation and budgets apply as to any new request.
+    """
+    options = gallery.filter_options(request.user)
+    form = HistoryFilterForm(request.GET, options=options)
+    base_url = reverse("history:index")
+    context: dict[str, Any] = {"form": form, "page": None, "errors": []}
+    status = 200
+    try:
+        if not form.is_valid():
+            raise GalleryError(" ".join(form.error_messages()))
+        raw = request.GET.get("after", "")
+        after = Cursor.decode(raw) if raw else None
+        page = gallery.history_page(request.user, form.filters(request.user), after)
+    except GalleryError as exc:
+        context["errors"] = [exc.message]
+        status = exc.status
+    else:
+        for group in page.items:
+            group.run_again = sorted(GenerateForm.data_for_job(group.latest).items())
+        query = form.querystring()
+        next_query = "&".join(
+            filter(None, [query, urlencode({"after": page.next_cursor.encode()})])
+            if page.next_cursor
+            else []
+        )
+        context.update(
+            page=page,
+            query=query,
+            is_first_page=after is None,
+            first_url=f"{base_url}?{query}" if query else base_url,
+            next_url=f"{base_url}?{next_query}" if next_query else "",
+        )
+    template = "history/index.html"
+    htmx = request.htmx
+    if htmx and not htmx.history_restore_request:
+        if htmx.target == NEXT_TARGET:
+            template += "#groups"
+        elif htmx.target == RESULTS_TARGET:
+            template += "#results"
+    response = render(request, template, context, status=status)
+    if htmx and htmx.target == RESULTS_TARGET and status == 200:
+        push_url(response, context["first_url"])
+    return response

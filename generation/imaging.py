@@ -1,0 +1,225 @@
+"""Verifying what a model sent before it is stored: real images only, bounded work.
+
+Raster images are opened by Pillow restricted to the formats models produce,
+with a pixel cap checked from the header before anything is decoded. SVG is
+active content (scripts, event handlers, external fetches), so it is rebuilt
+from an allowlist of elements and attributes; the stored file is the cleaned
+one, and it is still only ever served sandboxed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from xml.etree import ElementTree
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as parse_xml
+from PIL import Image as PILImage
+
+# 64 megapixels: above an 8K square. Pillow refuses twice this at open();
+# between one and two times it only warns, and we make that warning an error.
+MAX_PIXELS = 64_000_000
+MAX_SVG_BYTES = 5 * 1024 * 1024
+THUMBNAIL_EDGE = 512
+# Only what image models produce: a rarely used decoder is where bombs hide.
+RASTER_FORMATS = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+}
+
+# Pillow's own cap is process-wide; set once here (not per call: threads share it).
+# Between one and two times the cap Pillow only warns; the size check in
+# _verify_raster refuses those, so the warning adds nothing.
+PILImage.MAX_IMAGE_PIXELS = MAX_PIXELS
+warnings.filterwarnings("ignore", category=PILImage.DecompressionBombWarning)
+
+# Decoding a 4K image takes ~64 MiB; a worker with 200 threads must not do
+# 200 of those at once. Network waits are unbounded; this step is not.
+_DECODE_SLOTS = threading.BoundedSemaphore(4)
+
+
+class ImageRejected(ValueError):
+    """The bytes are not an image we are willing to store; the message says why."""
+
+
+@dataclass(frozen=True)
+class VerifiedImage:
+    data: bytes = field(repr=False)
+    media_type: str
+    width: int
+    height: int
+    thumbnail: bytes = field(repr=False)
+    thumbnail_media_type: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@contextmanager
+def decode_slot() -> Iterator[None]:
+    with _DECODE_SLOTS:
+        yield
+
+
+def verify(data: bytes, media_type: str) -> VerifiedImage:
+    """Check ``data`` is a real image and make its thumbnail. Raises ``ImageRejected``."""
+    if media_type == "image/svg+xml" or _looks_like_svg(data):
+        return _verify_svg(data)
+    with decode_slot():
+        return _verify_raster(data)
+
+
+def _verify_raster(data: bytes) -> VerifiedImage:
+    try:
+        with PILImage.open(io.BytesIO(data), formats=list(RASTER_FORMATS)) as probe:
+            fmt, (width, height) = probe.format, probe.size
+            # Checked from the header, before a pixel is decoded (Pillow itself
+            # only warns between one and two times its cap).
+            if width * height > MAX_PIXELS:
+                raise ImageRejected(
+                    f"the image declares {width}×{height} pixels, more than the "
+                    f"{MAX_PIXELS // 1_000_000} megapixel limit"
+                )
+            probe.verify()  # structure and checksums, without decoding pixels
+        if not fmt or fmt not in RASTER_FORMATS:
+            raise ImageRejected(f"unsupported image format {fmt!r}")
+        with PILImage.open(io.BytesIO(data), formats=[fmt]) as image:
+            image.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))  # JPEG: decode small
+            image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+            thumbnail = _webp(image)
+    except PILImage.DecompressionBombError as exc:
+        raise ImageRejected(f"the image is too large to decode safely ({exc})") from None
+    except ImageRejected:
+        raise
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageRejected(f"the model sent data that is not a valid image ({exc})") from None
+    return VerifiedImage(data, RASTER_FORMATS[fmt], width, height, thumbnail, "image/webp")
+
+
+def _webp(image: PILImage.Image) -> bytes:
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert(
+            "RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB"
+        )
+    out = io.BytesIO()
+    # method 2: a little larger than the default 4, at about half the CPU.
+    image.save(out, format="WEBP", quality=80, method=2)
+    return out.getvalue()
+
+
+def _looks_like_svg(data: bytes) -> bool:
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head)
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+_SAFE_ELEMENTS = {
+    "svg",
+    "g",
+    "defs",
+    "title",
+    "desc",
+    "path",
+    "rect",
+    "circle",
+    "ellipse",
+    "line",
+    "polyline",
+    "polygon",
+    "text",
+    "tspan",
+    "textPath",
+    "linearGradient",
+    "radialGradient",
+    "stop",
+    "clipPath",
+    "mask",
+    "pattern",
+    "symbol",
+    "use",
+    "marker",
+    "filter",
+    "feGaussianBlur",
+    "feOffset",
+    "feBlend",
+    "feColorMatrix",
+    "feComposite",
+    "feFlood",
+    "feMerge",
+    "feMergeNode",
+    "feMorphology",
+    "feDropShadow",
+}
+_URL_ATTRIBUTES = {"href", f"{{{XLINK_NS}}}href"}
+_EXTERNAL_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _verify_svg(data: bytes) -> VerifiedImage:
+    if len(data) > MAX_SVG_BYTES:
+        raise ImageRejected("the SVG is larger than 5 MiB")
+    try:
+        # A DTD is how entity-expansion bombs and external entities get in.
+        root = parse_xml(data, forbid_dtd=True)
+    except DefusedXmlException:
+        raise ImageRejected("the SVG declares a DTD or entities, which are not allowed") from None
+    except ElementTree.ParseError as exc:
+        raise ImageRejected(f"the SVG is not well-formed XML ({exc})") from None
+    if _local(root.tag) != "svg":
+        raise ImageRejected("the document is not an SVG image")
+    _clean_svg(root)
+    width, height = _svg_size(root)
+    ElementTree.register_namespace("", SVG_NS)
+    ElementTree.register_namespace("xlink", XLINK_NS)
+    cleaned = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+    # An SVG shown through <img> cannot run anything, so it is its own thumbnail.
+    return VerifiedImage(cleaned, "image/svg+xml", width, height, cleaned, "image/svg+xml")
+
+
+def _clean_svg(element: ElementTree.Element) -> None:
+    for child in list(element):
+        if not isinstance(child.tag, str) or _local(child.tag) not in _SAFE_ELEMENTS:
+            element.remove(child)  # script, foreignObject, style, image, a, animate…
+            continue
+        _clean_svg(child)
+    for name in list(element.attrib):
+        value = element.attrib[name]
+        local = _local(name).lower()
+        if (
+            local.startswith("on")
+            or (name in _URL_ATTRIBUTES and not value.strip().startswith("#"))
+            or _EXTERNAL_URL.search(value)
+            or "javascript:" in value.lower()
+        ):
+            del element.attrib[name]
+
+
+def _svg_size(root: ElementTree.Element) -> tuple[int, int]:
+    def number(value: str | None) -> int | None:
+        match = re.match(r"\s*([0-9.]+)\s*(px)?\s*$", value or "")
+        return round(float(match.group(1))) if match else None
+
+    width, height = number(root.get("width")), number(root.get("height"))
+    if width and height:
+        return width, height
+    box = (root.get("viewBox") or "").replace(",", " ").split()
+    if len(box) == 4:
+        try:
+            return round(float(box[2])), round(float(box[3]))
+        except ValueError:
+            pass
+    return 1024, 1024

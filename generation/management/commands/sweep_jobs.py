@@ -1,0 +1,20 @@
+"""`python manage.py sweep_jobs`: what the every-minute sweep does, now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from generation import services
+
+
+class Command(BaseCommand):
+    help = (
+        "End jobs that overstayed DARKROOM_GENERATION_TIME_LIMIT and resend queued "
+        "jobs the broker lost, as the periodic sweep does every minute."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = services.sweep()
+        self.stdout.write(f"{report.timed_out} timed out, {report.resent} resent.")

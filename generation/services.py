@@ -1,0 +1,490 @@
+"""Everything that changes a job: submit, run, cancel, retry, sweep.
+
+Every change of status is a conditional UPDATE on the current status, so a
+redelivered task, a concurrent cancel and the sweep can never overwrite each
+other; zero rows updated means "someone else has moved this job on".
+Nothing here holds a database transaction open across an OpenRouter call.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from django import db
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from catalog.models import Endpoint, ImageModel
+from generation import budgets, imaging, progress, storage
+from generation.models import ACTIVE_STATUSES, Batch, Image, Job, Status, Style
+from generation.openrouter import (
+    GenerationResult,
+    OpenRouterError,
+    PartialImage,
+    RequestInvalid,
+    client_from_settings,
+)
+
+logger = logging.getLogger(__name__)
+
+# Transient upstream failures (429, 5xx before any charge, network) are retried
+# this many times, with exponential backoff honouring Retry-After.
+MAX_TRANSIENT_RETRIES = 3
+BACKOFF_CAP_SECONDS = 120.0
+# A queued job nobody claimed for this long was lost by the broker: send it again.
+LOST_AFTER = timedelta(minutes=2)
+
+
+@dataclass
+class JobRequest:
+    """One validated generation request, ready to be queued."""
+
+    model: ImageModel
+    endpoint: Endpoint | None
+    style: str
+    prompt: str
+    params: dict[str, Any] = field(default_factory=dict)
+    n: int = 1
+    references: list[dict[str, Any]] = field(default_factory=list)
+    is_private: bool = False
+    estimated_cost: Decimal = Decimal(0)
+    remix_of: Job | None = None
+    retry_of: Job | None = None
+
+
+# Submitting
+
+
+def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
+    """Create the jobs (several models = one batch) and queue them after commit.
+
+    Their estimates are reserved against the budgets first; raises
+    ``budgets.BudgetExceeded`` (nothing created) when they do not fit.
+    """
+    if not requests:
+        raise ValueError("nothing to submit")
+    with transaction.atomic():
+        budgets.reserve(author, sum((r.estimated_cost for r in requests), Decimal(0)))
+        batch = (
+            Batch.objects.create(author=author, prompt=requests[0].prompt)
+            if len(requests) > 1
+            else None
+        )
+        jobs = [
+            Job.objects.create(
+                author=author,
+                batch=batch,
+                model=request.model,
+                model_slug=request.model.slug,
+                endpoint=request.endpoint,
+                style=request.style,
+                prompt=request.prompt,
+                params=request.params,
+                n=request.n,
+                references=request.references,
+                is_private=request.is_private,
+                estimated_cost=request.estimated_cost,
+                reserved_cost=request.estimated_cost,
+                remix_of=request.remix_of,
+                retry_of=request.retry_of,
+            )
+            for request in requests
+        ]
+        for job in jobs:
+            transaction.on_commit(partial(enqueue, job.pk))
+    return jobs
+
+
+def enqueue(job_id: uuid.UUID, countdown: float = 0) -> None:
+    """Send the job to the generation queue. A broker that is down leaves the job
+    queued in the database, and the sweep sends it once the broker is back."""
+    from generation import tasks
+
+    eta = timezone.now() + timedelta(seconds=countdown)
+    Job.objects.filter(pk=job_id, status=Status.QUEUED).update(enqueued_at=eta)
+    try:
+        tasks.run_job.apply_async((str(job_id),), countdown=countdown)
+    except Exception:  # kombu raises many types for a broker that does not answer
+        logger.warning("Could not queue job %s; the sweep will resend it", job_id, exc_info=True)
+
+
+def retry(job: Job, by: User) -> Job:
+    """A failed or canceled job, submitted again as a new attempt."""
+    if job.status not in (Status.FAILED, Status.CANCELED):
+        raise ValueError("only a failed or canceled job can be retried")
+    request = JobRequest(
+        model=job.model,
+        endpoint=job.endpoint,
+        style=job.style,
+        prompt=job.prompt,
+        params=job.params,
+        n=job.n,
+        references=job.references,
+        is_private=job.is_private,
+        estimated_cost=job.estimated_cost,
+        remix_of=job.remix_of,
+        retry_of=job,
+    )
+    return submit(by, [request])[0]
+
+
+def cancel(job: Job) -> bool:
+    """Cancel a queued or running job. A running call may still be charged; its
+    cost is recorded when it returns, and its images are discarded."""
+    now = timezone.now()
+    changed = Job.objects.filter(pk=job.pk, status__in=ACTIVE_STATUSES).update(
+        status=Status.CANCELED,
+        stage="Canceled",
+        finished_at=now,
+        error_code="canceled",
+        error_message="Canceled before it finished.",
+        # A call already sent may still be charged: its reservation stays until
+        # the charge is recorded.
+        reserved_cost=Case(
+            When(upstream_started_at__isnull=True, then=Value(Decimal(0))),
+            default=F("reserved_cost"),
+        ),
+    )
+    if changed:
+        progress.publish(job.pk, Status.CANCELED)
+    return bool(changed)
+
+
+# Running
+
+
+def _update(job_id: uuid.UUID, statuses: Iterable[str], **fields: Any) -> bool:
+    changed = Job.objects.filter(pk=job_id, status__in=list(statuses)).update(**fields)
+    if changed and "status" in fields:
+        progress.publish(job_id, fields["status"])
+    elif changed:
+        progress.publish(job_id, "progress")
+    return bool(changed)
+
+
+def claim(job_id: uuid.UUID) -> Job | None:
+    """Take a queued job for this worker, or None if someone else has it (or it
+    was canceled, or a redelivered message arrives after it ran)."""
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING,
+        stage="Starting",
+        progress=5,
+        started_at=now,
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return None
+    progress.publish(job_id, Status.RUNNING)
+    return Job.objects.select_related("model", "endpoint").get(pk=job_id)
+
+
+def run(job_id: uuid.UUID) -> None:
+    """Run one job from claim to a final state. Safe to call twice for one job."""
+    job = claim(job_id)
+    if job is None:
+        logger.info("Job %s is not queued any more; nothing to do", job_id)
+        return
+    try:
+        _run_claimed(job)
+    except Exception:
+        # A bug must end the job, not leave it "running" until the sweep.
+        logger.exception("Job %s failed unexpectedly", job.pk)
+        _fail(job, "internal", "Something went wrong on our side; the error has been logged.")
+
+
+def _run_claimed(job: Job) -> None:
+    # The one place the job becomes "possibly charged": set once, conditionally.
+    started = Job.objects.filter(
+        pk=job.pk, status=Status.RUNNING, upstream_started_at__isnull=True
+    ).update(upstream_started_at=timezone.now(), stage="Waiting for OpenRouter", progress=10)
+    if not started:
+        return
+    progress.publish(job.pk, "progress")
+    # The call takes seconds to minutes: give the database connection back (to
+    # the pool) meanwhile, or a worker's threads queue for connections instead
+    # of waiting on OpenRouter side by side.
+    db.connection.close()
+    began = time.monotonic()
+    try:
+        result = _call_openrouter(job)
+    except RequestInvalid as exc:
+        Job.objects.filter(pk=job.pk).update(reserved_cost=Decimal(0))  # never sent
+        _fail(job, "invalid_request", f"{exc.field}: {exc.message}")
+        return
+    except OpenRouterError as exc:
+        _handle_upstream_error(job, exc, time.monotonic() - began)
+        return
+    _store_result(job, result, time.monotonic() - began)
+
+
+def reference_urls(job: Job) -> list[str]:
+    """The job's reference images as URLs OpenRouter accepts (uploads as data URLs)."""
+    urls = []
+    for reference in job.references:
+        if reference.get("kind") == "upload":
+            data = storage.read(reference["key"])
+            encoded = base64.b64encode(data).decode("ascii")
+            urls.append(f"data:{reference['media_type']};base64,{encoded}")
+        else:
+            urls.append(reference["url"])
+    return urls
+
+
+def _call_openrouter(job: Job) -> GenerationResult:
+    def on_partial(partial: PartialImage) -> None:
+        _record_partial(job.pk, partial)
+
+    with client_from_settings() as client:
+        # The threads pool enforces no time limit: the client bounds the whole call.
+        client.max_duration = float(settings.GENERATION_TIME_LIMIT - 30)
+        params = dict(job.params)
+        if job.style == Style.IMAGES:
+            provider_options = params.pop("provider_options", None)
+            if job.n > 1 or "n" in params:
+                params["n"] = job.n
+            return client.generate_image(
+                job.model_slug,
+                job.prompt,
+                params=params,
+                input_references=reference_urls(job),
+                provider_options=provider_options,
+                stream=bool(job.endpoint and job.endpoint.supports_streaming),
+                on_partial=on_partial,
+                endpoint=job.endpoint.to_spec(with_pricing=False) if job.endpoint else None,
+            )
+        if job.style == Style.CHAT:
+            return client.chat_image(
+                job.model_slug,
+                job.prompt,
+                output_modalities=list(job.model.output_modalities or ["image"]),
+                image_config=params.get("image_config") or None,
+                input_images=reference_urls(job),
+                stream=True,
+                on_partial=on_partial,
+            )
+        tool_parameters = {"model": job.model_slug, **params}
+        return client.tool_image(
+            settings.DARKROOM_TOOL_TEXT_MODEL,
+            job.prompt,
+            tool_parameters=tool_parameters,
+            api="responses" if job.style == Style.TOOL_RESPONSES else "chat",
+        )
+
+
+def _record_partial(job_id: uuid.UUID, partial: PartialImage) -> None:
+    """Keep a small render of a streamed preview and tell the watchers."""
+    try:
+        preview = imaging.verify(partial.data, partial.media_type)
+    except imaging.ImageRejected:
+        logger.info("Skipping an unreadable partial image for job %s", job_id)
+        return
+    # A canceled job's stream is not cut short: cancelling does not stop billing
+    # on every provider, and letting the call end is how its cost gets recorded.
+    job = Job.objects.filter(pk=job_id).only("status", "previews").first()
+    if job is None or job.status not in (Status.RUNNING, Status.STREAMING):
+        return
+    index = job.previews + 1
+    progress.store_preview(job_id, index, preview.thumbnail)
+    _update(
+        job_id,
+        (Status.RUNNING, Status.STREAMING),
+        status=Status.STREAMING,
+        previews=index,
+        stage=f"Preview {index} received",
+        progress=min(80, 20 + 15 * index),
+    )
+    db.connection.close()  # back to waiting on the stream: see run()
+
+
+def _handle_upstream_error(job: Job, exc: OpenRouterError, seconds: float) -> None:
+    cost_fields: dict[str, Any] = {"upstream_seconds": seconds}
+    if exc.cost is not None:
+        cost_fields["actual_cost"] = exc.cost
+    if exc.generation_id:
+        cost_fields["upstream_id"] = exc.generation_id
+    if exc.provider:
+        cost_fields["provider"] = exc.provider
+    if exc.retryable and job.transient_failures < MAX_TRANSIENT_RETRIES:
+        delay = min(
+            BACKOFF_CAP_SECONDS,
+            max(
+                exc.retry_after or 0.0,
+                settings.DARKROOM_RETRY_BACKOFF_SECONDS * 2**job.transient_failures,
+            ),
+        )
+        requeued = _update(
+            job.pk,
+            (Status.RUNNING, Status.STREAMING),
+            status=Status.QUEUED,
+            upstream_started_at=None,
+            transient_failures=F("transient_failures") + 1,
+            stage=f"{exc.user_message} Trying again in {delay:.0f} s.",
+            progress=0,
+            previews=0,
+            **cost_fields,
+        )
+        if requeued:
+            enqueue(job.pk, countdown=delay)
+        return
+    # Whatever it cost is recorded, even when the job cannot end as failed (canceled).
+    # A charge that may have happened at an unknown price keeps the estimate
+    # reserved: the budget counts it rather than pretend it was free.
+    unknown_charge = exc.may_be_charged and exc.cost is None
+    if not unknown_charge:
+        cost_fields["reserved_cost"] = Decimal(0)
+    Job.objects.filter(pk=job.pk).update(**cost_fields)
+    message = exc.user_message
+    if unknown_charge:
+        message += " OpenRouter may still have charged for it."
+    _fail(job, exc.kind.value, message)
+
+
+def _fail(job: Job, code: str, message: str) -> None:
+    """End the job as failed. Its reservation is left as the caller set it: released
+    once the charge is known, kept where the call may have been charged unknowingly."""
+    _update(
+        job.pk,
+        ACTIVE_STATUSES,
+        status=Status.FAILED,
+        stage="Failed",
+        error_code=code,
+        error_message=message,
+        finished_at=timezone.now(),
+    )
+
+
+def _store_result(job: Job, result: GenerationResult, seconds: float) -> None:
+    accounting: dict[str, Any] = {
+        "reserved_cost": Decimal(0) if result.cost is not None else job.estimated_cost,
+        "upstream_seconds": seconds,
+        "actual_cost": result.cost,
+        "usage": result.usage.raw if result.usage else {},
+        "upstream_id": result.generation_id or "",
+        "provider": result.provider or (job.endpoint.provider_name if job.endpoint else ""),
+        "text": result.text[:10_000],
+    }
+    count = len(result.images)
+    if not _update(
+        job.pk,
+        (Status.RUNNING, Status.STREAMING),
+        status=Status.STORING,
+        stage=f"Storing {count} image{'s' if count != 1 else ''}",
+        progress=85,
+        **accounting,
+    ):
+        # Canceled meanwhile: keep what it cost, drop the images.
+        Job.objects.filter(pk=job.pk).update(**accounting)
+        return
+    rejected: list[str] = []
+    stored = 0
+    try:
+        for index, image in enumerate(result.images):
+            try:
+                verified = imaging.verify(image.data, image.media_type)
+            except imaging.ImageRejected as exc:
+                rejected.append(str(exc))
+                continue
+            _save_image(job, index, verified)
+            stored += 1
+    except Exception:
+        logger.exception("Storing images of job %s failed", job.pk)
+        _fail(
+            job,
+            "storage",
+            "The images were generated (and charged) but could not be stored. "
+            "Check the storage service, then retry.",
+        )
+        return
+    if not stored:
+        _fail(job, "invalid_image", f"The model's answer could not be used: {rejected[0]}.")
+        return
+    note = f"; {len(rejected)} unusable image(s) skipped" if rejected else ""
+    _update(
+        job.pk,
+        (Status.STORING,),
+        status=Status.SUCCEEDED,
+        stage=f"Done{note}",
+        progress=100,
+        finished_at=timezone.now(),
+    )
+
+
+def _save_image(job: Job, index: int, verified: imaging.VerifiedImage) -> Image:
+    sha = verified.sha256
+    original = storage.put(storage.original_key(sha, verified.media_type), verified.data)
+    thumbnail = (
+        original
+        if verified.thumbnail is verified.data
+        else storage.put(
+            storage.thumbnail_key(sha, verified.thumbnail_media_type), verified.thumbnail
+        )
+    )
+    image, _ = Image.objects.get_or_create(
+        job=job,
+        index=index,
+        defaults={
+            "original_key": original,
+            "thumbnail_key": thumbnail,
+            "media_type": verified.media_type,
+            "width": verified.width,
+            "height": verified.height,
+            "bytes": len(verified.data),
+            "sha256": sha,
+        },
+    )
+    return image
+
+
+# Housekeeping
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    timed_out: int
+    resent: int
+
+
+def sweep() -> SweepReport:
+    """End jobs that overstayed their time limit; resend queued jobs the broker lost."""
+    now = timezone.now()
+    deadline = now - timedelta(seconds=settings.GENERATION_TIME_LIMIT + 60)
+    timed_out = 0
+    stuck = Job.objects.filter(
+        status__in=[Status.RUNNING, Status.STREAMING, Status.STORING], started_at__lt=deadline
+    ).values_list("pk", flat=True)
+    for job_id in stuck:
+        timed_out += _update(
+            job_id,
+            (Status.RUNNING, Status.STREAMING, Status.STORING),
+            status=Status.FAILED,
+            stage="Failed",
+            error_code="timeout",
+            error_message=(
+                f"The generation did not finish within {settings.GENERATION_TIME_LIMIT} s "
+                "and was stopped. It may have been charged; retry it to try again."
+            ),
+            finished_at=now,
+        )
+    lost = Job.objects.filter(status=Status.QUEUED, enqueued_at__lt=now - LOST_AFTER).values_list(
+        "pk", flat=True
+    ) | Job.objects.filter(
+        status=Status.QUEUED, enqueued_at__isnull=True, created_at__lt=now - LOST_AFTER
+    ).values_list("pk", flat=True)
+    resent = 0
+    for job_id in lost:
+        enqueue(job_id)
+        resent += 1
+    return SweepReport(timed_out=timed_out, resent=resent)

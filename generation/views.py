@@ -1,0 +1,265 @@
+"""Pages and fragments for generating: thin views over forms, services and selectors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as aioredis
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+
+from generation import budgets, progress, selectors, services, storage
+from generation.forms import GenerateForm
+from generation.models import Job
+from webapp.http import AuthenticatedRequest
+
+MAX_WATCHED_JOBS = 50
+KEEPALIVE_SECONDS = 15
+
+
+def generate(request: AuthenticatedRequest) -> HttpResponse:
+    """The Generate page. A valid POST queues the job(s) and shows them live;
+    an invalid one re-renders the form with a message on each bad field."""
+    if request.method == "POST":
+        form = GenerateForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            try:
+                jobs = services.submit(request.user, form.job_requests())
+            except budgets.BudgetExceeded as exc:
+                form.add_error(None, exc.message)
+            else:
+                if not request.htmx:
+                    messages.success(request, f"Queued {len(jobs)} job(s).")
+                    return redirect("generation:job", job_id=jobs[0].pk)
+                context = _generate_context(request, GenerateForm.after_submit(form, request.user))
+                return render(request, "generation/generate.html#workspace", context)
+        status = 400
+    else:
+        form = GenerateForm.initial_for(request.user, request.GET)
+        status = 200
+    template = "generation/generate.html#workspace" if request.htmx else "generation/generate.html"
+    return render(request, template, _generate_context(request, form), status=status)
+
+
+def _generate_context(request: AuthenticatedRequest, form: GenerateForm) -> dict[str, Any]:
+    jobs = selectors.recent_jobs(request.user)
+    return {
+        "form": form,
+        "jobs": jobs,
+        "watch": [job.pk for job in jobs if job.is_active],
+        "spend": budgets.standing(request.user),
+    }
+
+
+@require_GET
+def options(request: AuthenticatedRequest) -> HttpResponse:
+    """The chosen model's options, swapped into the form when the model changes."""
+    form = GenerateForm.initial_for(request.user, request.GET)
+    return render(request, "generation/generate.html#options", {"form": form})
+
+
+@require_POST
+def estimate(request: AuthenticatedRequest) -> HttpResponse:
+    """The live cost estimate for what the form currently says."""
+    form = GenerateForm(request.POST, request.FILES, user=request.user)
+    return render(request, "generation/generate.html#estimate", {"form": form})
+
+
+def job_detail(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
+    job = selectors.job_for(request.user, job_id)
+    siblings = (
+        selectors.cards(request.user, job.batch.jobs.values_list("pk", flat=True))
+        if job.batch is not None
+        else [job]
+    )
+    return render(
+        request,
+        "generation/job.html",
+        {"job": job, "jobs": siblings, "watch": [j.pk for j in siblings if j.is_active]},
+    )
+
+
+@require_GET
+def job_card(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
+    """One job card: the polling fallback's fragment."""
+    jobs = selectors.cards(request.user, [job_id])
+    if not jobs:
+        raise Http404
+    return render(request, "generation/_job_card.html", {"job": jobs[0]})
+
+
+@require_POST
+def job_cancel(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
+    job = selectors.job_for(request.user, job_id)
+    if job.author_id != request.user.pk and not request.user.is_staff:
+        return HttpResponse("Only the author or staff can cancel this job.", status=403)
+    if not services.cancel(job):
+        messages.info(request, "The job had already finished.")
+    if request.htmx:
+        return job_card(request, job_id)
+    return redirect("generation:job", job_id=job.pk)
+
+
+@require_POST
+def job_retry(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
+    job = selectors.job_for(request.user, job_id)
+    if job.author_id != request.user.pk and not request.user.is_staff:
+        return HttpResponse("Only the author or staff can retry this job.", status=403)
+    try:
+        new_job = services.retry(job, request.user)
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=409)
+    return redirect("generation:job", job_id=new_job.pk)
+
+
+@require_GET
+def job_preview(request: AuthenticatedRequest, job_id: uuid.UUID, index: int) -> HttpResponse:
+    job = selectors.job_for(request.user, job_id)
+    data = progress.load_preview(job.pk, index)
+    if data is None:
+        raise Http404("This preview has expired.")
+    response = HttpResponse(data, content_type="image/webp")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+def media(request: AuthenticatedRequest, image_id: uuid.UUID, variant: str) -> HttpResponseBase:
+    """Image bytes, only for those who may see the image (the bucket stays private).
+
+    SVG is active content: it is served with a sandboxing CSP so that opening
+    it directly cannot run anything, and the original is a download on request.
+    """
+    image = selectors.image_for(request.user, image_id)
+    if variant == "thumbnail":
+        key, media_type = image.thumbnail_key, _media_type_of(image.thumbnail_key)
+    else:
+        key, media_type = image.original_key, image.media_type
+    try:
+        handle = storage.open_file(key)
+    except FileNotFoundError:
+        raise Http404("The image file is gone from storage.") from None
+    download = variant == "original" and request.GET.get("download") == "1"
+    response = FileResponse(
+        handle,
+        content_type=media_type,
+        as_attachment=download,
+        filename=download_name(image.job, image.index, image.extension),
+    )
+    response["Cache-Control"] = "private, max-age=86400"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _media_type_of(key: str) -> str:
+    extension = key.rsplit(".", 1)[-1]
+    return {"webp": "image/webp", "svg": "image/svg+xml", "png": "image/png"}.get(
+        extension, "application/octet-stream"
+    )
+
+
+def download_name(job: Job, index: int, extension: str) -> str:
+    """A real file name: the prompt's first words, the model, the image number."""
+    words = "".join(c if c.isalnum() else "-" for c in job.prompt.lower()[:48]).strip("-")
+    words = "-".join(part for part in words.split("-") if part) or "image"
+    model = job.model_slug.split("/")[-1]
+    return f"darkroom-{words}-{model}-{index + 1}.{extension}"
+
+
+# Live progress over server-sent events
+
+
+def _parse_job_ids(raw: str) -> list[uuid.UUID] | None:
+    try:
+        ids = [uuid.UUID(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        return None
+    return ids[:MAX_WATCHED_JOBS]
+
+
+def _render_events(user: Any, job_ids: list[uuid.UUID]) -> tuple[list[str], dict[uuid.UUID, bool]]:
+    """Each job's card as an SSE event, and whether each job is final."""
+    jobs = selectors.cards(user, job_ids)
+    events = [
+        _sse(f"job-{job.pk}", render_to_string("generation/_job_card.html", {"job": job}))
+        for job in jobs
+    ]
+    return events, {job.pk: job.is_final for job in jobs}
+
+
+def _sse(event: str, html: str) -> str:
+    data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
+    return f"event: {event}\n{data}\n\n"
+
+
+async def events(request: AuthenticatedRequest) -> HttpResponseBase:
+    """One stream per page for all the jobs it shows (``?jobs=id,id``).
+
+    On every connect (and reconnect) it first sends each job's current state
+    from the database, since pub/sub forgets; then one event per change. When
+    every watched job is final it sends ``close`` and ends.
+    """
+    job_ids = _parse_job_ids(request.GET.get("jobs", ""))
+    if job_ids is None:
+        return HttpResponseBadRequest("jobs must be a comma-separated list of job ids")
+    user = await request.auser()
+    render_events = sync_to_async(_render_events)
+
+    async def stream() -> AsyncIterator[str]:
+        initial, final = await render_events(user, job_ids)
+        for event in initial:
+            yield event
+        if all(final.values()):  # also when none of the jobs is visible
+            yield _sse("close", "")
+            return
+        client = aioredis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT
+        )
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(*(progress.channel(job_id) for job_id in job_ids))
+            while True:
+                message = await pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=KEEPALIVE_SECONDS
+                )
+                if message is None:
+                    yield ": keep-alive\n\n"
+                    continue
+                changed = uuid.UUID(json.loads(message["data"])["job"])
+                updates, changed_final = await render_events(user, [changed])
+                for event in updates:
+                    yield event
+                final.update(changed_final)
+                if all(final.values()):
+                    yield _sse("close", "")
+                    return
+        except (OSError, aioredis.RedisError):
+            # The page falls back to polling and reconnects; nothing is lost.
+            yield ": progress channel unavailable\n\n"
+        except asyncio.CancelledError:
+            raise
+        finally:
+            await pubsub.aclose()
+            await client.aclose()
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

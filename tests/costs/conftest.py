@@ -1,0 +1,87 @@
+"""Fixtures for the Costs tests: jobs written straight to the database, and a clean /key cache."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.utils import timezone
+
+from catalog.models import ImageModel
+from generation import costs
+from generation.models import Image, Job, Status, Style
+from tests.generation.conftest import catalog  # noqa: F401 - the synced-catalog fixture
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_cache() -> Iterator[None]:
+    """The /key answer is cached in Redis, which outlives a test: start each test without it."""
+    cache.delete(costs._key_cache_key())
+    yield
+    cache.delete(costs._key_cache_key())
+
+
+def image_model(slug: str = "openai/gpt-image-1") -> ImageModel:
+    now = timezone.now()
+    model, _ = ImageModel.objects.get_or_create(
+        slug=slug, defaults={"name": slug.split("/")[-1], "first_seen": now, "last_seen": now}
+    )
+    return model
+
+
+def make_job(
+    author: User,
+    *,
+    slug: str = "openai/gpt-image-1",
+    prompt: str | None = None,
+    style: str = Style.IMAGES,
+    status: str = Status.SUCCEEDED,
+    estimated: str = "0.04",
+    actual: str | None = "0.04",
+    confirmed: str | None = None,
+    reserved: str = "0",
+    provider: str = "OpenAI",
+    images: int = 0,
+    created_at: datetime | None = None,
+    **fields: Any,
+) -> Job:
+    """A finished job as the worker would have left it, without running one."""
+    job = Job.objects.create(
+        author=author,
+        model=image_model(slug),
+        model_slug=slug,
+        style=style,
+        prompt=prompt or f"prompt {next(_counter)}",
+        status=status,
+        estimated_cost=Decimal(estimated),
+        actual_cost=None if actual is None else Decimal(actual),
+        confirmed_cost=None if confirmed is None else Decimal(confirmed),
+        reserved_cost=Decimal(reserved),
+        provider=provider,
+        finished_at=timezone.now() if status in (Status.SUCCEEDED, Status.FAILED) else None,
+        **fields,
+    )
+    if created_at is not None:
+        Job.objects.filter(pk=job.pk).update(created_at=created_at)
+        job.refresh_from_db()
+    for index in range(images):
+        Image.objects.create(
+            job=job,
+            index=index,
+            original_key=f"originals/{job.pk}-{index}.png",
+            thumbnail_key=f"thumbnails/{job.pk}-{index}.webp",
+            media_type="image/png",
+            width=1024,
+            height=1024,
+            bytes=1000 + index,
+            sha256=f"{job.pk.hex}{index:02d}".ljust(64, "0")[:64],
+        )
+    return job

@@ -1,0 +1,126 @@
+"""Only real, bounded images are stored; SVG comes out harmless."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image as PILImage
+
+from generation import imaging
+
+
+def png(width: int, height: int, mode: str = "RGB") -> bytes:
+    out = io.BytesIO()
+    colour = (200, 80, 40, 0) if mode == "RGBA" else (200, 80, 40)  # RGBA: see-through
+    PILImage.new(mode, (width, height), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares a huge canvas (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "media_type"), [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")]
+)
+def test_raster_images_are_verified_and_thumbnailed(fmt: str, media_type: str) -> None:
+    out = io.BytesIO()
+    PILImage.new("RGB", (1344, 768), (10, 120, 200)).save(out, format=fmt)
+
+    verified = imaging.verify(out.getvalue(), "image/png")  # the declared type is not trusted
+
+    assert (verified.media_type, verified.width, verified.height) == (media_type, 1344, 768)
+    assert verified.thumbnail_media_type == "image/webp"
+    with PILImage.open(io.BytesIO(verified.thumbnail)) as thumb:
+        assert thumb.format == "WEBP"
+        assert max(thumb.size) == imaging.THUMBNAIL_EDGE
+    assert len(verified.sha256) == 64
+
+
+def test_transparency_survives_in_the_thumbnail() -> None:
+    verified = imaging.verify(png(64, 64, "RGBA"), "image/png")
+
+    with PILImage.open(io.BytesIO(verified.thumbnail)) as thumb:
+        assert thumb.mode == "RGBA"
+
+
+def test_non_image_bytes_are_rejected() -> None:
+    with pytest.raises(imaging.ImageRejected, match="not a valid image"):
+        imaging.verify(b"this is not an image at all" * 10, "image/png")
+
+
+def test_truncated_png_is_rejected() -> None:
+    with pytest.raises(imaging.ImageRejected):
+        imaging.verify(png(300, 300)[:200], "image/png")
+
+
+def test_decompression_bomb_is_refused_before_decoding() -> None:
+    with pytest.raises(imaging.ImageRejected, match=r"too large|megapixel"):
+        imaging.verify(bomb_png(30_000, 30_000), "image/png")
+
+
+def test_image_between_cap_and_twice_cap_is_refused_too() -> None:
+    with pytest.raises(imaging.ImageRejected, match=r"too large|megapixel"):
+        imaging.verify(bomb_png(9_000, 9_000), "image/png")  # 81 MP: Pillow only warns
+
+
+def test_unexpected_formats_are_refused() -> None:
+    out = io.BytesIO()
+    PILImage.new("RGB", (8, 8)).save(out, format="BMP")
+
+    with pytest.raises(imaging.ImageRejected):
+        imaging.verify(out.getvalue(), "image/bmp")
+
+
+HOSTILE_SVG = b"""<?xml version="1.0"?>
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="640" height="480" onload="alert(1)">
+  <script>alert(document.cookie)</script>
+  <rect width="640" height="480" fill="#123456" onclick="steal()"/>
+  <image href="https://evil.example/track.png" width="10" height="10"/>
+  <a xlink:href="javascript:alert(1)"><text x="10" y="20">click</text></a>
+  <use xlink:href="https://evil.example/sprite.svg#x"/>
+  <use href="#local"/>
+  <circle cx="5" cy="5" r="5" style="fill: url(https://evil.example/x)"/>
+  <foreignObject><div xmlns="http://www.w3.org/1999/xhtml">html</div></foreignObject>
+</svg>"""
+
+
+def test_hostile_svg_is_made_harmless() -> None:
+    verified = imaging.verify(HOSTILE_SVG, "image/svg+xml")
+
+    text = verified.data.decode()
+    for bad in ("<script", "onload", "onclick", "evil.example", "javascript:", "foreignObject"):
+        assert bad not in text, bad
+    assert 'href="#local"' in text
+    assert "#123456" in text
+    assert (verified.media_type, verified.width, verified.height) == ("image/svg+xml", 640, 480)
+
+
+def test_svg_with_entities_is_refused() -> None:
+    bomb = b"""<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]>
+<svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>"""
+
+    with pytest.raises(imaging.ImageRejected, match="DTD"):
+        imaging.verify(bomb, "image/svg+xml")
+
+
+def test_svg_size_from_viewbox() -> None:
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1024 576"><rect width="1" height="1"/></svg>'
+
+    assert imaging.verify(svg, "image/svg+xml").width == 1024

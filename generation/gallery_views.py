@@ -5,13 +5,10 @@ fragments come from the same templates (``{% partialdef %}``)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Generator
 from typing import Any
 from urllib.parse import urlencode
 
-from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +23,7 @@ from generation.gallery import Cursor, GalleryError
 from generation.gallery_forms import GalleryFilterForm
 from generation.models import Board, Image
 from webapp.http import AuthenticatedRequest
+from webapp.streaming import streamed
 
 RESULTS_TARGET = "gallery-results"
 NEXT_TARGET = "gallery-next"
@@ -279,24 +277,7 @@ def _refused(request: AuthenticatedRequest, exc: GalleryError, back: str) -> Htt
 
 def _zip_response(request: AuthenticatedRequest, images: list[Image]) -> StreamingHttpResponse:
     chunks = gallery.zip_chunks(gallery.zip_entries(images))
-    response = StreamingHttpResponse(_streamed(request, chunks), content_type="application/zip")
+    response = StreamingHttpResponse(streamed(request, chunks), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{gallery.zip_filename(len(images))}"'
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _streamed(request: AuthenticatedRequest, chunks: Generator[bytes]) -> Any:
-    """Under ASGI Django would read a plain iterator to the end, holding the
-    whole zip in memory before sending a byte; an async iterator streams it."""
-    if not isinstance(request, ASGIRequest):
-        return chunks
-
-    async def stream() -> AsyncIterator[bytes]:
-        step = sync_to_async(lambda: next(chunks, None))
-        try:
-            while (chunk := await step()) is not None:
-                yield chunk
-        finally:
-            await sync_to_async(chunks.close)()
-
-    return stream()

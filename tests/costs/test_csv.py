@@ -9,13 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.test import AsyncClient, Client
 from django.utils import timezone
 
 from generation import costs
 from generation.models import Board, BoardItem, Status, Style
+from tests.concurrency import run_async
 from tests.costs.conftest import make_job
 
 pytestmark = pytest.mark.django_db
@@ -157,6 +157,8 @@ def test_the_ledger_follows_the_chosen_range(staff_client: Client, user: User) -
     assert f'darkroom-costs-{start}-to-{end}.csv"' in response["Content-Disposition"]
 
 
+# Committed data: the streamed part runs on another thread, with its own connection.
+@pytest.mark.django_db(transaction=True)
 def test_under_asgi_the_ledger_streams_in_chunks(staff: User, user: User) -> None:
     for index in range(450):  # more than one 200-line chunk
         make_job(user, prompt=f"row {index}")
@@ -168,7 +170,7 @@ def test_under_asgi_the_ledger_streams_in_chunks(staff: User, user: User) -> Non
         assert response.status_code == 200
         return [chunk.decode() async for chunk in response.streaming_content]
 
-    chunks = async_to_sync(fetch)()
+    chunks = run_async(fetch())
 
     assert len(chunks) == 3
     lines = "".join(chunks).splitlines()

@@ -12,6 +12,7 @@ from PIL import Image as PILImage
 
 from generation import imaging, storage
 from generation.models import Image, Job, Status
+from tests.concurrency import run_async
 from tests.generation.conftest import submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
@@ -122,3 +123,24 @@ def test_file_missing_from_storage_is_a_404(
     Image.objects.filter(pk=image.pk).update(original_key="images/00/missing.png")
 
     assert user_client.get(f"/media/{image.pk}/original").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_the_bytes_are_streamed_not_buffered(
+    user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.test import AsyncClient
+
+    image = finished_job(user, django_capture_on_commit_callbacks)
+    client = AsyncClient()
+    client.force_login(user)
+
+    async def fetch() -> tuple[bool, bytes]:
+        response: Any = await client.get(f"/media/{image.pk}/original")
+        chunks = [chunk async for chunk in response.streaming_content]
+        return response.is_async, b"".join(chunks)
+
+    is_async, data = run_async(fetch())
+
+    assert is_async  # Django would otherwise read the whole file before sending
+    assert PILImage.open(io.BytesIO(data)).size == (32, 32)

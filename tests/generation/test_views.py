@@ -6,12 +6,12 @@ import io
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
-from django.test import Client
+from django.test import AsyncClient, Client
 from PIL import Image as PILImage
 
 from generation.models import Job, Status, Style
+from tests.concurrency import run_async
 from tests.generation.conftest import submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
@@ -178,24 +178,41 @@ def test_only_the_author_cancels(
     assert Job.objects.get(pk=job.pk).status == Status.CANCELED
 
 
+# The events view is async: it is called through AsyncClient on a thread of its
+# own, so it reads committed data with its own connection.
+@pytest.mark.django_db(transaction=True)
 def test_events_stream_sends_current_state_and_closes_when_final(
-    user: User, user_client: Client, django_capture_on_commit_callbacks: Any
+    user: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False):
         job = submit(user, "openai/gpt-image-1", "done already")
     Job.objects.filter(pk=job.pk).update(status=Status.FAILED, error_message="Out of credits.")
 
-    response = user_client.get(f"/events?jobs={job.pk}")
+    status, content_type, body = run_async(_events(user, f"jobs={job.pk}"))
 
-    assert response["Content-Type"] == "text/event-stream"
-    body = async_to_sync(_collect)(response)
+    assert (status, content_type) == (200, "text/event-stream")
     assert f"event: job-{job.pk}\n" in body
     assert "Out of credits." in body
     assert body.rstrip().endswith("event: close\ndata:")
 
 
-def test_events_rejects_garbage_ids(user_client: Client) -> None:
-    assert user_client.get("/events?jobs=not-a-uuid").status_code == 400
+@pytest.mark.django_db(transaction=True)
+def test_events_rejects_garbage_ids(user: User) -> None:
+    status, _, body = run_async(_events(user, "jobs=not-a-uuid"))
+
+    assert status == 400
+    assert "comma-separated list of job ids" in body
+
+
+async def _events(user: User, query: str) -> tuple[int, str, str]:
+    client = AsyncClient()
+    await client.aforce_login(user)
+    response: Any = await client.get(f"/events?{query}")
+    if response.streaming:
+        body = b"".join([chunk async for chunk in response.streaming_content]).decode()
+    else:
+        body = response.content.decode()
+    return response.status_code, response["Content-Type"].split(";")[0], body
 
 
 def test_style_choice_swaps_to_tool_options(user_client: Client) -> None:
@@ -204,10 +221,6 @@ def test_style_choice_swaps_to_tool_options(user_client: Client) -> None:
     ).text
 
     assert "moderation" in html.lower()
-
-
-async def _collect(response: Any) -> str:
-    return b"".join([chunk async for chunk in response.streaming_content]).decode()
 
 
 def test_remix_prefills_everything_and_records_the_origin(

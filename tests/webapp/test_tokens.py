@@ -3,10 +3,8 @@ accepted as a bearer token on any URL, refused when unknown or revoked."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
+from tests.concurrency import run_async
 from webapp import tokens
 from webapp.middleware import ApiTokenMiddleware
 from webapp.models import ApiToken
@@ -209,13 +208,6 @@ def test_the_middleware_also_works_for_async_views(user: User) -> None:
     finally:
         # The lookup ran on asgiref's worker thread: close that thread's connection.
         run_async(sync_to_async(connections.close_all)())
-
-
-def run_async(awaitable: Any) -> Any:
-    """Run a coroutine to the end on a thread of its own (a browser test may have
-    left an event loop running in this one)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, awaitable).result()
 
 
 def test_admin_lists_tokens_without_their_secret_and_revokes_them(

@@ -29,7 +29,7 @@ EPILOG = textwrap.dedent(
                                         then succeed (fail defaults to 503)
       [emulator:refuse]                 200 without image, native_finish_reason IMAGE_SAFETY
                                         (Image API: empty data; stream: error event);
-                                        charged a small fee
+                                        charged a small fee, except the Image API stream
       [emulator:preview]                chat: a low-res preview image before the final one
       [emulator:stream_error]           streams: error event after the partials (charged);
                                         buffered: 502 (not charged)

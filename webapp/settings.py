@@ -92,6 +92,9 @@ TEMPLATES = [
     },
 ]
 
+if not env.string("DATABASE_URL"):
+    # The default SQLite file lives in var/, which a fresh clone does not have yet.
+    VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         env.string("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'darkroom.sqlite3'}",

@@ -91,16 +91,31 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
             ),
             board_count=gallery.board_image_count(request.user, board) if board else None,
         )
-    template = "gallery/index.html"
+    return render_paged(
+        request, "gallery/index.html", context, status, RESULTS_TARGET, NEXT_TARGET, "tiles"
+    )
+
+
+def render_paged(
+    request: AuthenticatedRequest,
+    template: str,
+    context: dict[str, Any],
+    status: int,
+    results_target: str,
+    next_target: str,
+    next_partial: str,
+) -> HttpResponse:
+    """A filtered, paged listing: the whole page, or for htmx the next page's
+    items (infinite scroll) or the results for new filters (with the clean URL
+    pushed: the filter form's URL has every field, empty or not)."""
     htmx = request.htmx
     if htmx and not htmx.history_restore_request:
-        if htmx.target == NEXT_TARGET:
-            template += "#tiles"
-        elif htmx.target == RESULTS_TARGET:
+        if htmx.target == next_target:
+            template += f"#{next_partial}"
+        elif htmx.target == results_target:
             template += "#results"
     response = render(request, template, context, status=status)
-    if htmx and htmx.target == RESULTS_TARGET and status == 200:
-        # The filter form's URL has every field, empty or not; show the clean one.
+    if htmx and htmx.target == results_target and status == 200:
         push_url(response, context["first_url"])
     return response
 

@@ -7,15 +7,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
-from django_htmx.http import push_url
 
 from generation import gallery
 from generation.forms import GenerateForm
 from generation.gallery import Cursor, GalleryError
 from generation.gallery_forms import HistoryFilterForm
+from generation.gallery_views import render_paged
 from webapp.http import AuthenticatedRequest
 
 RESULTS_TARGET = "history-results"
@@ -59,14 +58,6 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
             first_url=f"{base_url}?{query}" if query else base_url,
             next_url=f"{base_url}?{next_query}" if next_query else "",
         )
-    template = "history/index.html"
-    htmx = request.htmx
-    if htmx and not htmx.history_restore_request:
-        if htmx.target == NEXT_TARGET:
-            template += "#groups"
-        elif htmx.target == RESULTS_TARGET:
-            template += "#results"
-    response = render(request, template, context, status=status)
-    if htmx and htmx.target == RESULTS_TARGET and status == 200:
-        push_url(response, context["first_url"])
-    return response
+    return render_paged(
+        request, "history/index.html", context, status, RESULTS_TARGET, NEXT_TARGET, "groups"
+    )

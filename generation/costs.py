@@ -660,7 +660,6 @@ class KeyStatus:
     usage_monthly: Decimal | None = None
     limit: Decimal | None = None
     limit_remaining: Decimal | None = None
-    label: str = ""
     error: str = ""
     checked_at: datetime | None = None
 
@@ -702,7 +701,8 @@ def _fetch_key() -> dict[str, Any]:
         "usage_monthly": text(monthly) if isinstance(monthly, int | float | str) else None,
         "limit": text(info.limit),
         "limit_remaining": text(info.limit_remaining),
-        "label": info.label,
+        # Not the label: OpenRouter's label is the key with its middle masked, and
+        # nothing of the key goes to a browser.
         "error": "",
         "checked_at": timezone.now().isoformat(),
     }
@@ -738,7 +738,6 @@ def key_status() -> KeyStatus:
         usage_monthly=money("usage_monthly"),
         limit=money("limit"),
         limit_remaining=money("limit_remaining"),
-        label=answer.get("label", ""),
         error=answer.get("error", ""),
         checked_at=datetime.fromisoformat(answer["checked_at"])
         if answer.get("checked_at")

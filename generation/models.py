@@ -7,6 +7,7 @@ never through ``save()`` from a view or a task.
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 from typing import ClassVar
@@ -40,6 +41,7 @@ ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.STREAMING, Status.STORI
 FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
 
 MONEY_DIGITS, MONEY_PLACES = 14, 8
+_MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 
 
 class Batch(models.Model):
@@ -163,6 +165,12 @@ class Job(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def display_text(self) -> str:
+        """The model's text without markdown image links: the images are shown
+        anyway, and the links point at temporary upstream URLs."""
+        return _MARKDOWN_IMAGE.sub("", self.text).strip()
 
     @property
     def params_json(self) -> str:

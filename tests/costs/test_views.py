@@ -548,3 +548,14 @@ def test_models_whose_price_changed_link_to_their_price_history(staff_client: Cl
     assert "$0.00003 → $0.00004" in section
     assert "latest sync" in section
     assert "acme/newcomer" not in section
+
+
+@pytest.mark.usefixtures("emulator")
+def test_the_key_panel_shows_no_part_of_the_key(staff_client: Client, settings: Any) -> None:
+    settings.OPENROUTER_API_KEY = "sk-or-v1-0123456789abcdef0123456789abcdef"
+
+    page = staff_client.get("/costs/").text
+
+    assert "Key usage" in page
+    assert "sk-or" not in page
+    assert "0123456789" not in page

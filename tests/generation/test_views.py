@@ -288,3 +288,9 @@ def test_over_budget_submit_is_refused_with_what_is_left(
     assert "monthly budget of $0.10" in second.text
     assert "is left this month" in second.text
     assert Job.objects.count() == 1
+
+
+def test_model_text_drops_markdown_links_to_temporary_images(user: User) -> None:
+    job = Job(text="Here is the image I made. ![a fox](http://host/__emulator__/files/abc.png)")
+
+    assert job.display_text == "Here is the image I made."

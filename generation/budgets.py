@@ -15,8 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -102,3 +104,18 @@ def standing(user: User) -> tuple[Standing, Standing]:
         Standing(own, spent(month_jobs(user, since))),
         Standing(team, spent(month_jobs(None, since))),
     )
+
+
+def set_budget(user: User | None, monthly_usd: Decimal | None) -> Budget | None:
+    """Set a person's monthly budget (``user`` None: the whole team's); None removes it.
+
+    Takes effect on the next submission: ``budgets.reserve`` reads the row under
+    a lock, so a submission in flight finishes against the old amount.
+    """
+    lookup: dict[str, Any] = {"user": user} if user is not None else {"is_team": True}
+    with transaction.atomic():
+        if monthly_usd is None:
+            Budget.objects.filter(**lookup).delete()
+            return None
+        budget, _ = Budget.objects.update_or_create(defaults={"monthly_usd": monthly_usd}, **lookup)
+    return budget

@@ -20,7 +20,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import (
     Avg,
     Count,
@@ -834,21 +833,6 @@ def budget_rows() -> list[BudgetRow]:
         BudgetRow(person, limits.get(person.pk), spent_by.get(person.pk, ZERO)) for person in people
     ]
     return rows
-
-
-def set_budget(user: User | None, monthly_usd: Decimal | None) -> Budget | None:
-    """Set a person's monthly budget (``user`` None: the whole team's); None removes it.
-
-    Takes effect on the next submission: ``budgets.reserve`` reads the row under
-    a lock, so a submission in flight finishes against the old amount.
-    """
-    lookup: dict[str, Any] = {"user": user} if user is not None else {"is_team": True}
-    with transaction.atomic():
-        if monthly_usd is None:
-            Budget.objects.filter(**lookup).delete()
-            return None
-        budget, _ = Budget.objects.update_or_create(defaults={"monthly_usd": monthly_usd}, **lookup)
-    return budget
 
 
 # The CSV ledger

@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from generation import costs
+from generation import budgets, costs
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -135,7 +135,7 @@ def set_budget(request: AuthenticatedRequest) -> HttpResponse:
         span, errors = costs.parse_range(query)
         return _dashboard(request, span, errors, budget_form=form, status=400)
     amount: Decimal | None = form.cleaned_data["monthly_usd"]
-    costs.set_budget(form.person, amount)
+    budgets.set_budget(form.person, amount)
     if amount is None:
         messages.success(request, f"Removed the monthly budget of {form.label}.")
     else:

@@ -606,8 +606,20 @@ def _image_chat(
 def _text_chat(
     ctx: Context, model: dict[str, Any], d: Directives, conversation: Conversation
 ) -> int:
+    answer = _text_answer(ctx, model, d, conversation, ctx.body.get("max_tokens"))
+    return _send_chat(ctx, answer, d)
+
+
+def _text_answer(
+    ctx: Context,
+    model: dict[str, Any],
+    d: Directives,
+    conversation: Conversation,
+    max_tokens: object,
+) -> Answer:
+    """A text model answering without drawing (Chat Completions or Responses)."""
     prices = model.get("models_pricing", {})
-    _check_credit(ctx, ctx.body.get("max_tokens"), prices.get("completion"))
+    _check_credit(ctx, max_tokens, prices.get("completion"))
     provider = _provider_of(model)
     _fail_if_asked(ctx, d, conversation.last_user, model["id"], provider)
     text = directives.strip(conversation.last_user)
@@ -615,7 +627,7 @@ def _text_chat(
     prompt_tokens = pricing.text_tokens(conversation.all_text)
     completion_tokens = pricing.text_tokens(content)
     cost = pricing.text_charge(prices, prompt_tokens, completion_tokens)
-    answer = Answer(
+    return Answer(
         meta={
             "id": new_generation_id(),
             "provider": provider,
@@ -634,7 +646,6 @@ def _text_chat(
         outcome="ok",
         bills_on_cancel=False,
     )
-    return _send_chat(ctx, answer, d)
 
 
 def _record(ctx: Context, answer: Answer, *, streamed: bool, finish: str, api_type: str) -> None:
@@ -903,34 +914,7 @@ def responses(ctx: Context) -> int:
     tool = _server_tool(body.get("tools"))
     if tool is not None:
         return _tool_answer(ctx, model, d, conversation, tool, api="responses")
-    prices = model.get("models_pricing", {})
-    _check_credit(ctx, body.get("max_output_tokens"), prices.get("completion"))
-    provider = _provider_of(model)
-    _fail_if_asked(ctx, d, conversation.last_user, model_id, provider)
-    text = directives.strip(conversation.last_user)
-    content = f"(OpenRouter emulator) You said: {text[:400]}"
-    prompt_tokens = pricing.text_tokens(conversation.all_text)
-    completion_tokens = pricing.text_tokens(content)
-    cost = pricing.text_charge(prices, prompt_tokens, completion_tokens)
-    answer = Answer(
-        meta={
-            "id": new_generation_id(),
-            "provider": provider,
-            "model": model_id,
-            "created": int(time.time()),
-        },
-        content=content,
-        images=[],
-        preview=None,
-        usage=_chat_usage(prompt_tokens, completion_tokens, cost),
-        cost=cost,
-        native="stop",
-        extra={},
-        prompt=text,
-        image_count=0,
-        outcome="ok",
-        bills_on_cancel=False,
-    )
+    answer = _text_answer(ctx, model, d, conversation, body.get("max_output_tokens"))
     return _send_response(ctx, answer, d, None)
 
 

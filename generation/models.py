@@ -116,6 +116,15 @@ class Job(models.Model):
         max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True
     )
     cost_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a staff member recorded the charge by hand (an Image API job whose
+    # answer was lost: OpenRouter gives it no generation id to confirm it with).
+    cost_settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="settled_jobs",
+    )
     # Usage as OpenRouter reported it; its numbers arrive as Decimal, stored as strings.
     usage = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     text = models.TextField(blank=True)
@@ -129,6 +138,9 @@ class Job(models.Model):
     # been charged, and no redelivery or retry may call OpenRouter for it again.
     upstream_started_at = models.DateTimeField(null=True, blank=True)
     upstream_seconds = models.FloatField(null=True, blank=True)
+    # Touched every few seconds by the worker process that holds the job (see
+    # generation.heartbeat): a job whose heartbeat stopped lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     ACTIVE: ClassVar = ACTIVE_STATUSES
@@ -165,6 +177,12 @@ class Job(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def charge_unknown(self) -> bool:
+        """Finished, yet may have been charged an amount nobody has told us: its
+        estimate stays reserved (counted as spend) until the charge is settled."""
+        return self.is_final and self.reserved_cost > 0
 
     @property
     def display_text(self) -> str:

@@ -23,11 +23,11 @@ from django import db
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from catalog.models import Endpoint, ImageModel
-from generation import budgets, imaging, progress, storage
+from generation import budgets, heartbeat, imaging, progress, storage
 from generation.models import ACTIVE_STATUSES, Batch, Image, Job, Status, Style
 from generation.openrouter import (
     GenerationResult,
@@ -45,6 +45,11 @@ MAX_TRANSIENT_RETRIES = 3
 BACKOFF_CAP_SECONDS = 120.0
 # A queued job nobody claimed for this long was lost by the broker: send it again.
 LOST_AFTER = timedelta(minutes=2)
+# A worker that died before calling OpenRouter: its job runs again, this many times at most.
+MAX_ATTEMPTS = 3
+# Storage retries back off from 1 s to 30 s between tries.
+STORAGE_FIRST_DELAY_SECONDS = 1.0
+STORAGE_MAX_DELAY_SECONDS = 30.0
 
 
 @dataclass
@@ -183,6 +188,7 @@ def claim(job_id: uuid.UUID) -> Job | None:
         stage="Starting",
         progress=5,
         started_at=now,
+        heartbeat_at=now,
         attempts=F("attempts") + 1,
     )
     if not claimed:
@@ -198,7 +204,8 @@ def run(job_id: uuid.UUID) -> None:
         logger.info("Job %s is not queued any more; nothing to do", job_id)
         return
     try:
-        _run_claimed(job)
+        with heartbeat.beating(job.pk):
+            _run_claimed(job)
     except Exception:
         # A bug must end the job, not leave it "running" until the sweep.
         logger.exception("Job %s failed unexpectedly", job.pk)
@@ -346,10 +353,16 @@ def _handle_upstream_error(job: Job, exc: OpenRouterError, seconds: float) -> No
     if not unknown_charge:
         cost_fields["reserved_cost"] = Decimal(0)
     Job.objects.filter(pk=job.pk).update(**cost_fields)
-    message = exc.user_message
-    if unknown_charge:
+    message = _sentence(exc.user_message)
+    if unknown_charge and "charged" not in message:
         message += " OpenRouter may still have charged for it."
     _fail(job, exc.kind.value, message)
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending with a full stop, so that sentences never run together."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def _fail(job: Job, code: str, message: str) -> None:
@@ -399,17 +412,19 @@ def _store_result(job: Job, result: GenerationResult, seconds: float) -> None:
                 continue
             _save_image(job, index, verified)
             stored += 1
-    except Exception:
-        logger.exception("Storing images of job %s failed", job.pk)
+    except StorageUnavailable:
         _fail(
             job,
             "storage",
-            "The images were generated (and charged) but could not be stored. "
-            "Check the storage service, then retry.",
+            f"The images were generated (and charged) but the image store did not answer "
+            f"for {settings.DARKROOM_STORAGE_RETRY_SECONDS} s, so they could not be kept. "
+            "Ask an administrator to check the storage service.",
         )
         return
     if not stored:
-        _fail(job, "invalid_image", f"The model's answer could not be used: {rejected[0]}.")
+        _fail(
+            job, "invalid_image", _sentence(f"The model's answer could not be used: {rejected[0]}")
+        )
         return
     note = f"; {len(rejected)} unusable image(s) skipped" if rejected else ""
     _update(
@@ -422,14 +437,52 @@ def _store_result(job: Job, result: GenerationResult, seconds: float) -> None:
     )
 
 
+class StorageUnavailable(Exception):
+    """The image store kept failing for the whole retry window."""
+
+
+def _put_durably(job: Job, key: str, data: bytes) -> str:
+    """``storage.put``, retried with backoff while the store is down.
+
+    The bytes are paid for and held in memory, so an outage of seconds or
+    minutes must not lose them: the job shows "Storing delayed" meanwhile
+    (its heartbeat keeps the sweep away) and finishes once the store answers.
+    Raises ``StorageUnavailable`` after ``DARKROOM_STORAGE_RETRY_SECONDS``.
+    """
+    give_up_at = time.monotonic() + settings.DARKROOM_STORAGE_RETRY_SECONDS
+    delay = STORAGE_FIRST_DELAY_SECONDS
+    delayed = False
+    while True:
+        try:
+            stored = storage.put(key, data)
+        except Exception as exc:  # boto3, botocore and the file system raise many types
+            if time.monotonic() + delay > give_up_at:
+                logger.error("Storage still failing for job %s; giving up", job.pk)
+                raise StorageUnavailable from exc
+            logger.warning("Storing %s for job %s failed (%s); retrying", key, job.pk, exc)
+            if not delayed:
+                delayed = _update(
+                    job.pk,
+                    (Status.STORING,),
+                    stage="Storing delayed: the image store is not answering; retrying",
+                )
+            db.connection.close()  # nothing to do with the database while waiting
+            time.sleep(delay)
+            delay = min(delay * 2, STORAGE_MAX_DELAY_SECONDS)
+            continue
+        if delayed:
+            _update(job.pk, (Status.STORING,), stage="Storing images")
+        return stored
+
+
 def _save_image(job: Job, index: int, verified: imaging.VerifiedImage) -> Image:
     sha = verified.sha256
-    original = storage.put(storage.original_key(sha, verified.media_type), verified.data)
+    original = _put_durably(job, storage.original_key(sha, verified.media_type), verified.data)
     thumbnail = (
         original
         if verified.thumbnail is verified.data
-        else storage.put(
-            storage.thumbnail_key(sha, verified.thumbnail_media_type), verified.thumbnail
+        else _put_durably(
+            job, storage.thumbnail_key(sha, verified.thumbnail_media_type), verified.thumbnail
         )
     )
     image, _ = Image.objects.get_or_create(
@@ -455,26 +508,86 @@ def _save_image(job: Job, index: int, verified: imaging.VerifiedImage) -> Image:
 class SweepReport:
     timed_out: int
     resent: int
+    interrupted: int = 0
+    restarted: int = 0
+
+
+_WORKING = (Status.RUNNING, Status.STREAMING, Status.STORING)
+INTERRUPTED_MESSAGE = (
+    "The worker running this job stopped before it finished. OpenRouter may have "
+    "charged for it: the charge is confirmed with OpenRouter automatically where it "
+    "can be, so check the job's cost before you retry."
+)
 
 
 def sweep() -> SweepReport:
-    """End jobs that overstayed their time limit; resend queued jobs the broker lost."""
+    """End or restart jobs whose worker died, end jobs that overstayed their time
+    limit, and resend queued jobs the broker lost.
+
+    A job whose heartbeat stopped (``heartbeat.STALE_AFTER``) lost its worker:
+    if it never reached OpenRouter it is queued again (up to ``MAX_ATTEMPTS``
+    claims); otherwise it may have been charged, so it fails as
+    ``interrupted`` and keeps its reservation until reconciliation (or an
+    administrator) settles the charge.
+    """
     now = timezone.now()
+    stale_before = now - heartbeat.STALE_AFTER
+    orphaned = Job.objects.filter(status__in=_WORKING).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
+    )
+    interrupted = restarted = 0
+    for job_id, upstream_started_at, attempts in orphaned.values_list(
+        "pk", "upstream_started_at", "attempts"
+    ):
+        if upstream_started_at is None and attempts < MAX_ATTEMPTS:
+            if _update(
+                job_id,
+                _WORKING,
+                status=Status.QUEUED,
+                stage="Waiting for a worker (the previous one stopped)",
+                progress=0,
+                previews=0,
+            ):
+                enqueue(job_id)
+                restarted += 1
+            continue
+        fields: dict[str, Any] = {}
+        if upstream_started_at is None:
+            # Never sent: nothing can have been charged.
+            fields["reserved_cost"] = Decimal(0)
+            message = "The job's worker stopped before it could start, several times. Retry it."
+        else:
+            message = INTERRUPTED_MESSAGE
+        interrupted += _update(
+            job_id,
+            _WORKING,
+            status=Status.FAILED,
+            stage="Failed",
+            error_code="interrupted",
+            error_message=message,
+            finished_at=now,
+            **fields,
+        )
+
+    # A live worker whose call outlived every bound (the client enforces its own,
+    # so this is a last resort). Storing is exempt while its heartbeat is fresh:
+    # storage retries may take longer than a generation.
     deadline = now - timedelta(seconds=settings.GENERATION_TIME_LIMIT + 60)
     timed_out = 0
     stuck = Job.objects.filter(
-        status__in=[Status.RUNNING, Status.STREAMING, Status.STORING], started_at__lt=deadline
+        status__in=[Status.RUNNING, Status.STREAMING], started_at__lt=deadline
     ).values_list("pk", flat=True)
     for job_id in stuck:
         timed_out += _update(
             job_id,
-            (Status.RUNNING, Status.STREAMING, Status.STORING),
+            (Status.RUNNING, Status.STREAMING),
             status=Status.FAILED,
             stage="Failed",
             error_code="timeout",
             error_message=(
                 f"The generation did not finish within {settings.GENERATION_TIME_LIMIT} s "
-                "and was stopped. It may have been charged; retry it to try again."
+                "and was stopped. OpenRouter may have charged for it: check the job's cost "
+                "before you retry."
             ),
             finished_at=now,
         )
@@ -487,4 +600,6 @@ def sweep() -> SweepReport:
     for job_id in lost:
         enqueue(job_id)
         resent += 1
-    return SweepReport(timed_out=timed_out, resent=resent)
+    return SweepReport(
+        timed_out=timed_out, resent=resent, interrupted=interrupted, restarted=restarted
+    )

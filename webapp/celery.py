@@ -21,12 +21,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    # Every minute: ends jobs that overstayed the generation time limit (the
-    # threads pool enforces none) and resends queued jobs the broker lost, so
-    # nothing stays "running" or "queued" forever.
+    # Every 30 s: ends (or restarts) jobs whose worker died, which their stopped
+    # heartbeat shows within 45 s, ends jobs that overstayed the generation time
+    # limit (the threads pool enforces none) and resends queued jobs the broker
+    # lost, so nothing stays "running" or "queued" for long.
     "sweep-jobs": {
         "task": "generation.tasks.sweep",
-        "schedule": 60.0,
+        "schedule": 30.0,
     },
     # Every 5 minutes: confirm the final cost of finished chat and tool jobs with
     # GET /generation (it answers 404 for a short while after a generation, so a

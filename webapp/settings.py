@@ -227,6 +227,8 @@ OPENROUTER_TITLE = "Darkroom"
 GENERATION_TIME_LIMIT = env.integer("DARKROOM_GENERATION_TIME_LIMIT", 300)
 # First wait before retrying a transient upstream failure; doubles each time.
 DARKROOM_RETRY_BACKOFF_SECONDS = float(env.integer("DARKROOM_RETRY_BACKOFF_MS", 5000)) / 1000
+# How long a worker keeps retrying to store paid images while storage is down.
+DARKROOM_STORAGE_RETRY_SECONDS = env.integer("DARKROOM_STORAGE_RETRY_SECONDS", 600)
 # The text model that calls the openrouter:image_generation server tool.
 DARKROOM_TOOL_TEXT_MODEL = env.string("DARKROOM_TOOL_TEXT_MODEL", "openai/gpt-4o-mini")
 

@@ -11,10 +11,14 @@ from generation import services
 
 class Command(BaseCommand):
     help = (
-        "End jobs that overstayed DARKROOM_GENERATION_TIME_LIMIT and resend queued "
-        "jobs the broker lost, as the periodic sweep does every minute."
+        "End or restart jobs whose worker died, end jobs that overstayed "
+        "DARKROOM_GENERATION_TIME_LIMIT and resend queued jobs the broker lost, "
+        "as the periodic sweep does every 30 s."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = services.sweep()
-        self.stdout.write(f"{report.timed_out} timed out, {report.resent} resent.")
+        self.stdout.write(
+            f"{report.timed_out} timed out, {report.interrupted} interrupted, "
+            f"{report.restarted} restarted, {report.resent} resent."
+        )

@@ -583,6 +583,18 @@ def charges_without_image(span: DateRange) -> ChargedJobs:
     )
 
 
+def unknown_charges() -> ChargedJobs:
+    """Finished jobs, of any date, that may have been charged an amount nobody has
+    reported: their estimates stay reserved (and count as spend) until
+    reconciliation confirms the charge or an administrator records it."""
+    qualifying = Job.objects.filter(status__in=FINAL_STATUSES, reserved_cost__gt=0)
+    summary = qualifying.aggregate(count=Count("pk"), reserved=_sum("reserved_cost"))
+    jobs = list(qualifying.select_related("author").order_by("created_at")[:LIST_LIMIT])
+    return ChargedJobs(
+        jobs=jobs, count=summary["count"], charged=ZERO, reserved=summary["reserved"]
+    )
+
+
 @dataclass(frozen=True)
 class Reconciliation:
     confirmed: int

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", costs_views.index, name="index"),
     path("ledger.csv", costs_views.ledger_csv, name="csv"),
     path("budgets", costs_views.set_budget, name="budget"),
+    path("jobs/<uuid:job_id>/charge", costs_views.settle, name="settle"),
 ]

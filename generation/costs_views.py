@@ -8,6 +8,7 @@ plain 403 page.
 from __future__ import annotations
 
 import csv
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from functools import wraps
@@ -23,7 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from generation import budgets, costs
+from generation import budgets, costs, reconcile
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -76,6 +77,26 @@ class BudgetForm(forms.Form):
         return "the whole team" if person is None else person.get_username()
 
 
+class SettleForm(forms.Form):
+    """The real charge of a job whose charge was unknown, as OpenRouter's activity shows it."""
+
+    charge = forms.DecimalField(
+        min_value=Decimal(0),
+        max_value=Decimal(10_000),
+        max_digits=14,
+        decimal_places=8,
+        error_messages={
+            "required": "Enter what OpenRouter charged, in dollars (0 if nothing).",
+            "invalid": "Enter the charge in dollars, like 0.04.",
+            "min_value": "A charge cannot be negative.",
+            "max_value": "That is more than one generation can cost.",
+            "max_decimal_places": "Use at most 8 decimal places.",
+            "max_digits": "That is more than one generation can cost.",
+            "max_whole_digits": "That is more than one generation can cost.",
+        },
+    )
+
+
 def _range_query(params: Any) -> dict[str, str]:
     return {key: params[key] for key in ("range", "from", "to") if params.get(key)}
 
@@ -86,6 +107,7 @@ def _dashboard(
     range_errors: list[str],
     budget_form: BudgetForm | None = None,
     status: int = 200,
+    settle_form: SettleForm | None = None,
 ) -> HttpResponse:
     context = {
         "span": span,
@@ -102,6 +124,8 @@ def _dashboard(
         "accuracy": costs.estimate_accuracy(span),
         "no_image": costs.charges_without_image(span),
         "reconciliation": costs.reconciliation(span),
+        "unknown": costs.unknown_charges(),
+        "settle_form": settle_form,
         "key": costs.key_status(),
         "prices": costs.recent_price_changes(span),
         "budget_rows": costs.budget_rows(),
@@ -142,6 +166,25 @@ def set_budget(request: AuthenticatedRequest) -> HttpResponse:
         messages.success(request, f"The monthly budget of {form.label} is now ${amount:.2f}.")
     url = reverse("costs:index")
     return redirect(f"{url}?{urlencode(query)}#budgets" if query else f"{url}#budgets")
+
+
+@require_POST
+@staff_only
+def settle(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
+    """Record the charge of a finished job whose charge nobody reported."""
+    form = SettleForm(request.POST)
+    query = _range_query(request.POST)
+    if not form.is_valid():
+        span, errors = costs.parse_range(query)
+        form.job_id = job_id  # type: ignore[attr-defined]  # the row to show the error on
+        return _dashboard(request, span, errors, settle_form=form, status=400)
+    charge: Decimal = form.cleaned_data["charge"]
+    if reconcile.settle(job_id, charge, request.user):
+        messages.success(request, f"Recorded a charge of ${charge} for the job.")
+    else:
+        messages.info(request, "That job's charge had already been settled.")
+    url = reverse("costs:index")
+    return redirect(f"{url}?{urlencode(query)}#unknown" if query else f"{url}#unknown")
 
 
 class _Echo:

@@ -179,6 +179,11 @@ class Job(models.Model):
         return self.status in FINAL_STATUSES
 
     @property
+    def charge(self) -> Decimal | None:
+        """What the job cost: as confirmed by OpenRouter or an admin, else as reported."""
+        return self.confirmed_cost if self.confirmed_cost is not None else self.actual_cost
+
+    @property
     def charge_unknown(self) -> bool:
         """Finished, yet may have been charged an amount nobody has told us: its
         estimate stays reserved (counted as spend) until the charge is settled."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
@@ -84,6 +85,24 @@ def confirm(job_id: uuid.UUID, cost: Decimal) -> bool:
     return bool(
         Job.objects.filter(pk=job_id, cost_confirmed_at__isnull=True).update(
             confirmed_cost=cost, cost_confirmed_at=timezone.now(), reserved_cost=Decimal(0)
+        )
+    )
+
+
+def settle(job_id: uuid.UUID, cost: Decimal, by: User) -> bool:
+    """Record a charge an administrator read off OpenRouter's activity page.
+
+    For finished jobs whose charge is unknown (an Image API answer that was cut
+    off has no generation id to confirm it with; reconciliation may also have
+    given up). Releases the reservation; False when the job's charge was
+    settled meanwhile or it holds no reservation.
+    """
+    return bool(
+        Job.objects.filter(pk=job_id, status__in=FINAL_STATUSES, reserved_cost__gt=0).update(
+            confirmed_cost=cost,
+            cost_confirmed_at=timezone.now(),
+            reserved_cost=Decimal(0),
+            cost_settled_by=by,
         )
     )
 

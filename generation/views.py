@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
-from django.conf import settings
+from django import db
 from django.contrib import messages
 from django.http import (
     FileResponse,
@@ -21,10 +19,11 @@ from django.http import (
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from generation import budgets, progress, selectors, services, storage
+from generation import budgets, live, progress, selectors, services, storage
 from generation.forms import GenerateForm
 from generation.models import Job
 from webapp.http import AuthenticatedRequest
@@ -99,6 +98,10 @@ def job_detail(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse
 @require_GET
 def job_card(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
     """One job card: the polling fallback's fragment."""
+    return _card(request, job_id)
+
+
+def _card(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
     jobs = selectors.cards(request.user, [job_id])
     if not jobs:
         raise Http404
@@ -113,7 +116,7 @@ def job_cancel(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse
     if not services.cancel(job):
         messages.info(request, "The job had already finished.")
     if request.htmx:
-        return job_card(request, job_id)
+        return _card(request, job_id)  # the card, now showing what the job was charged
     return redirect("generation:job", job_id=job.pk)
 
 
@@ -124,9 +127,19 @@ def job_retry(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
         return HttpResponse("Only the author or staff can retry this job.", status=403)
     try:
         new_job = services.retry(job, request.user)
+    except budgets.BudgetExceeded as exc:
+        messages.error(request, exc.message)
+        return _to(request, reverse("generation:job", kwargs={"job_id": job.pk}))
     except ValueError as exc:
         return HttpResponse(str(exc), status=409)
-    return redirect("generation:job", job_id=new_job.pk)
+    return _to(request, reverse("generation:job", kwargs={"job_id": new_job.pk}))
+
+
+def _to(request: AuthenticatedRequest, url: str) -> HttpResponse:
+    """A redirect that htmx follows as a whole-page visit."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 @require_GET
@@ -197,70 +210,80 @@ def _parse_job_ids(raw: str) -> list[uuid.UUID] | None:
     return ids[:MAX_WATCHED_JOBS]
 
 
-def _render_events(user: Any, job_ids: list[uuid.UUID]) -> tuple[list[str], dict[uuid.UUID, bool]]:
-    """Each job's card as an SSE event, and whether each job is final."""
-    jobs = selectors.cards(user, job_ids)
-    events = [
-        _sse(f"job-{job.pk}", render_to_string("generation/_job_card.html", {"job": job}))
-        for job in jobs
-    ]
-    return events, {job.pk: job.is_final for job in jobs}
+def _give_connection_back() -> None:
+    db.connection.close()
 
 
-def _sse(event: str, html: str) -> str:
-    data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
-    return f"event: {event}\n{data}\n\n"
+def _render_initial(user: Any, job_ids: list[uuid.UUID]) -> tuple[list[str], dict[uuid.UUID, bool]]:
+    """Each visible job's card as an SSE event, and whether each job is final."""
+    cards = live.render_cards(job_ids)
+    events, final = [], {}
+    for job_id in job_ids:
+        card = cards.get(job_id)
+        event = card.event_for(user) if card else None
+        if card is None or event is None:
+            continue
+        events.append(event)
+        final[job_id] = card.is_final
+    return events, final
 
 
 async def events(request: AuthenticatedRequest) -> HttpResponseBase:
     """One stream per page for all the jobs it shows (``?jobs=id,id``).
 
     On every connect (and reconnect) it first sends each job's current state
-    from the database, since pub/sub forgets; then one event per change. When
-    every watched job is final it sends ``close`` and ends.
+    from the database, since pub/sub forgets; then one event per change, fed
+    by the process's one subscription (``generation.live``). When every
+    watched job is final it sends ``close`` and ends. An open stream holds no
+    database connection: each read takes one from the pool and gives it back.
     """
     job_ids = _parse_job_ids(request.GET.get("jobs", ""))
     if job_ids is None:
         return HttpResponseBadRequest("jobs must be a comma-separated list of job ids")
     user = await request.auser()
-    render_events = sync_to_async(_render_events)
+    # The session and user were read on this request's thread: give that
+    # connection back now rather than when the page closes.
+    await sync_to_async(_give_connection_back)()
 
     async def stream() -> AsyncIterator[str]:
-        initial, final = await render_events(user, job_ids)
-        for event in initial:
-            yield event
-        if all(final.values()):  # also when none of the jobs is visible
-            yield _sse("close", "")
-            return
-        client = aioredis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT
-        )
-        pubsub = client.pubsub()
+        hub = live.hub()
         try:
-            await pubsub.subscribe(*(progress.channel(job_id) for job_id in job_ids))
-            while True:
-                message = await pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=KEEPALIVE_SECONDS
+            async with hub.watch(job_ids) as changes:
+                initial, final = await sync_to_async(_render_initial, thread_sensitive=False)(
+                    user, job_ids
                 )
-                if message is None:
-                    yield ": keep-alive\n\n"
-                    continue
-                changed = uuid.UUID(json.loads(message["data"])["job"])
-                updates, changed_final = await render_events(user, [changed])
-                for event in updates:
+                for event in initial:
                     yield event
-                final.update(changed_final)
-                if all(final.values()):
-                    yield _sse("close", "")
+                if all(final.values()):  # also when none of the jobs is visible
+                    yield live.sse("close", "")
                     return
-        except (OSError, aioredis.RedisError):
+                while True:
+                    try:
+                        first = await asyncio.wait_for(changes.get(), KEEPALIVE_SECONDS)
+                    except TimeoutError:
+                        yield ": keep-alive\n\n"
+                        continue
+                    changed = [first]
+                    while not changes.empty():  # a burst of changes: each job once
+                        changed.append(changes.get_nowait())
+                    if live.BROKEN in changed:
+                        yield ": progress channel unavailable\n\n"
+                        return
+                    for job_id in dict.fromkeys(changed):
+                        if job_id is None or job_id not in final:
+                            continue
+                        card = await hub.card(job_id)
+                        update = card.event_for(user) if card else None
+                        if card is None or update is None:
+                            continue
+                        yield update
+                        final[job_id] = card.is_final
+                    if all(final.values()):
+                        yield live.sse("close", "")
+                        return
+        except ConnectionError:
             # The page falls back to polling and reconnects; nothing is lost.
             yield ": progress channel unavailable\n\n"
-        except asyncio.CancelledError:
-            raise
-        finally:
-            await pubsub.aclose()
-            await client.aclose()
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from django.contrib.auth.models import User
 from django.test import AsyncClient, Client
 from PIL import Image as PILImage
 
-from generation.models import Job, Status, Style
+from generation.models import Budget, Job, Status, Style
 from tests.concurrency import run_async
 from tests.generation.conftest import submit
 
@@ -294,3 +295,18 @@ def test_model_text_drops_markdown_links_to_temporary_images(user: User) -> None
     job = Job(text="Here is the image I made. ![a fox](http://host/__emulator__/files/abc.png)")
 
     assert job.display_text == "Here is the image I made."
+
+
+def test_retry_over_budget_says_so_instead_of_failing(
+    user: User, user_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        job = submit(user, "openai/gpt-image-1", "retry me")
+    Job.objects.filter(pk=job.pk).update(status=Status.FAILED, reserved_cost=0)
+    Budget.objects.create(user=user, monthly_usd=Decimal("0.001"))
+
+    response = user_client.post(f"/jobs/{job.pk}/retry", follow=True)
+
+    assert response.status_code == 200
+    assert "would go over your monthly budget" in response.text
+    assert Job.objects.filter(retry_of=job).count() == 0

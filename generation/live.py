@@ -1,0 +1,220 @@
+"""Live progress for open pages: one Redis subscription per web process, fanned out.
+
+Every open ``/events`` stream used to subscribe to Redis on its own, render the
+card of every change itself and keep its request's database connection for as
+long as the page stayed open, so a few dozen open pages exhausted a web
+process's connection pool. Here one ``Hub`` per event loop (one per uvicorn
+process) holds a single pattern subscription to every job channel and hands
+each change to the streams watching that job. The first stream to need a
+changed job's card renders it, on a worker thread that gives its database
+connection back at once; every other stream of the process awaits that same
+render and sends the same bytes. Cards come in two variants, for viewers who
+may act on the job (its author and staff: Cancel, Retry) and for those who may
+only watch; a private job is shown only to the first kind.
+
+Redis pub/sub forgets across a restart, so a stream still sends every job's
+current state from the database on connect (see ``generation.views.events``);
+when the subscription breaks, every stream is told and ends, and the page
+reconnects (and polls meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+import weakref
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from asgiref.sync import sync_to_async
+from django import db
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from generation import progress
+from generation.models import Job
+
+logger = logging.getLogger(__name__)
+
+# Put on a stream's queue when the subscription is gone: the stream ends.
+BROKEN = None
+
+
+@dataclass(frozen=True)
+class Card:
+    """One job's card as SSE events, rendered once per change for all viewers."""
+
+    job_id: uuid.UUID
+    author_id: int | None
+    is_private: bool
+    is_final: bool
+    for_actors: str  # the author's and staff's variant, with the job's actions
+    for_watchers: str  # everyone else's
+
+    def may_act(self, user: Any) -> bool:
+        return bool(user.is_staff or user.pk == self.author_id)
+
+    def event_for(self, user: Any) -> str | None:
+        """The event this viewer gets, or None when the job is not theirs to see."""
+        if self.may_act(user):
+            return self.for_actors
+        return None if self.is_private else self.for_watchers
+
+
+def sse(event: str, html: str) -> str:
+    data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
+    return f"event: {event}\n{data}\n\n"
+
+
+def render_cards(job_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Card]:
+    """Both variants of each job's card, from one read; the database connection
+    this thread took is given back before returning (it is a pool's, and an
+    open page must not hold one)."""
+    try:
+        jobs = (
+            Job.objects.filter(pk__in=list(job_ids))
+            .select_related("model", "author")
+            .prefetch_related("images")
+        )
+        cards = {}
+        for job in jobs:
+            event = f"job-{job.pk}"
+            cards[job.pk] = Card(
+                job_id=job.pk,
+                author_id=job.author_id,
+                is_private=job.is_private,
+                is_final=job.is_final,
+                for_actors=sse(
+                    event,
+                    render_to_string("generation/_job_card.html", {"job": job, "can_act": True}),
+                ),
+                for_watchers=sse(
+                    event,
+                    render_to_string("generation/_job_card.html", {"job": job, "can_act": False}),
+                ),
+            )
+        return cards
+    finally:
+        db.connection.close()
+
+
+class Hub:
+    """The streams of one event loop and the one subscription that feeds them."""
+
+    def __init__(self) -> None:
+        self._watchers: dict[uuid.UUID, set[asyncio.Queue[uuid.UUID | None]]] = {}
+        self._versions: dict[uuid.UUID, int] = {}
+        self._renders: dict[uuid.UUID, tuple[int, asyncio.Task[dict[uuid.UUID, Card]]]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribed: asyncio.Event = asyncio.Event()
+
+    @property
+    def streams(self) -> int:
+        return len({queue for queues in self._watchers.values() for queue in queues})
+
+    @asynccontextmanager
+    async def watch(
+        self, job_ids: Iterable[uuid.UUID]
+    ) -> AsyncIterator[asyncio.Queue[uuid.UUID | None]]:
+        """A queue that receives the id of each watched job that changes (``BROKEN``
+        if the subscription fails). Subscribed before it is yielded, so a change
+        made after the caller reads the current state is never missed."""
+        queue: asyncio.Queue[uuid.UUID | None] = asyncio.Queue()
+        ids = list(job_ids)
+        for job_id in ids:
+            self._watchers.setdefault(job_id, set()).add(queue)
+        try:
+            await self._ensure_reader()
+            yield queue
+        finally:
+            for job_id in ids:
+                watchers = self._watchers.get(job_id)
+                if watchers is None:
+                    continue
+                watchers.discard(queue)
+                if not watchers:
+                    del self._watchers[job_id]
+                    self._versions.pop(job_id, None)
+                    self._renders.pop(job_id, None)
+            if not self._watchers and self._reader is not None:
+                # Nobody left to tell: drop the subscription until the next page opens.
+                self._reader.cancel()
+                self._reader = None
+
+    async def card(self, job_id: uuid.UUID) -> Card | None:
+        """The job's card as of its latest change, rendered once for every stream."""
+        version = self._versions.get(job_id, 0)
+        entry = self._renders.get(job_id)
+        if entry is None or entry[0] != version:
+            render = sync_to_async(render_cards, thread_sensitive=False)
+            task = asyncio.get_running_loop().create_task(render([job_id]))
+            entry = (version, task)
+            if job_id in self._watchers:  # cached only while someone watches
+                self._renders[job_id] = entry
+        cards = await asyncio.shield(entry[1])
+        return cards.get(job_id)
+
+    async def _ensure_reader(self) -> None:
+        if self._reader is None or self._reader.done():
+            self._subscribed = asyncio.Event()
+            self._reader = asyncio.get_running_loop().create_task(self._read())
+        subscribed = asyncio.ensure_future(self._subscribed.wait())
+        done, _ = await asyncio.wait(
+            {subscribed, self._reader}, return_when=asyncio.FIRST_COMPLETED
+        )
+        if subscribed not in done:
+            subscribed.cancel()
+            raise ConnectionError("the progress channel is unavailable")
+
+    async def _read(self) -> None:
+        client = aioredis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT
+        )
+        pubsub = client.pubsub()
+        try:
+            await pubsub.psubscribe(f"{progress.CHANNEL_PREFIX}*")
+            self._subscribed.set()
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
+                if message is None or message.get("type") != "pmessage":
+                    continue
+                self._dispatch(message["data"])
+        except (OSError, aioredis.RedisError):
+            logger.warning("Progress subscription lost; open pages will reconnect", exc_info=True)
+            for queues in list(self._watchers.values()):
+                for queue in queues:
+                    queue.put_nowait(BROKEN)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+                await client.aclose()
+
+    def _dispatch(self, data: bytes | str) -> None:
+        try:
+            job_id = uuid.UUID(json.loads(data)["job"])
+        except (ValueError, KeyError, TypeError):
+            return
+        watchers = self._watchers.get(job_id)
+        if not watchers:
+            return
+        self._versions[job_id] = self._versions.get(job_id, 0) + 1
+        for queue in watchers:
+            queue.put_nowait(job_id)
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def hub() -> Hub:
+    """The hub of the running event loop (one per web process under uvicorn)."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = _hubs[loop] = Hub()
+    return found

@@ -1,0 +1,126 @@
+"""Live progress under uvicorn: open streams hold no database connection, one change
+reaches every stream, and each viewer gets the card's actions they may use."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import httpx
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from generation import progress
+from generation.models import Job, Status
+from tests.generation.conftest import submit
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("catalog")]
+
+STREAMS = 30  # more than the web process's pool of 20 connections
+
+
+def session_cookie(user: User) -> dict[str, str]:
+    client = Client()
+    client.force_login(user)
+    return {"sessionid": client.cookies["sessionid"].value}
+
+
+async def read_event(response: httpx.Response, lines: Any) -> str:
+    """The next whole SSE event (comments skipped) from an open stream."""
+    event: list[str] = []
+    async for line in lines:
+        if line.startswith(":"):
+            continue
+        if not line:
+            if event:
+                return "\n".join(event)
+            continue
+        event.append(line)
+    return "\n".join(event)
+
+
+@contextlib.asynccontextmanager
+async def open_streams(base_url: str, cookies: dict[str, str], query: str, count: int) -> Any:
+    async with (
+        httpx.AsyncClient(base_url=base_url, cookies=cookies, timeout=60) as client,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        streams = []
+        for _ in range(count):
+            response = await stack.enter_async_context(client.stream("GET", f"/events?{query}"))
+            assert response.status_code == 200
+            streams.append((response, response.aiter_lines()))
+        yield client, streams
+
+
+def test_thirty_open_streams_leave_the_pool_free_and_all_get_one_change(
+    asgi_server: str, user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):  # no worker: it stays queued
+        job = submit(user, "openai/gpt-image-1", "watched by many")
+
+    async def scenario() -> tuple[int, list[str]]:
+        async with open_streams(asgi_server, session_cookie(user), f"jobs={job.pk}", STREAMS) as (
+            client,
+            streams,
+        ):
+            initial = await asyncio.gather(*(read_event(r, lines) for r, lines in streams))
+            assert all(f"event: job-{job.pk}" in event for event in initial)
+            # Every stream is open and has read the database: a page still gets a connection.
+            page = await client.get("/")
+            Job.objects.filter(pk=job.pk).update(
+                status=Status.FAILED, error_message="Stopped for the test."
+            )
+            await asyncio.to_thread(progress.publish, job.pk, Status.FAILED)
+            updates = await asyncio.gather(*(read_event(r, lines) for r, lines in streams))
+            return page.status_code, updates
+
+    status, updates = asyncio.run(scenario())
+
+    assert status == 200
+    assert len(updates) == STREAMS
+    assert all("Stopped for the test." in update for update in updates)
+    assert len(set(updates)) == 1  # rendered once, the same bytes for every stream
+
+
+def test_each_viewer_gets_the_actions_they_may_use(
+    asgi_server: str, user: User, make_user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    other = make_user("someone-else")
+    with django_capture_on_commit_callbacks(execute=False):
+        shared = submit(user, "openai/gpt-image-1", "a shared job")
+        private = submit(user, "openai/gpt-image-1", "a private job", private=True)
+    query = f"jobs={shared.pk},{private.pk}"
+
+    async def watch(viewer: User) -> tuple[list[str], str]:
+        async with open_streams(asgi_server, session_cookie(viewer), query, 1) as (_, streams):
+            ((response, lines),) = streams
+            initial = [await read_event(response, lines)]
+            if viewer == user:
+                initial.append(await read_event(response, lines))
+            Job.objects.filter(pk=shared.pk).update(status=Status.RUNNING, stage="Working")
+            await asyncio.to_thread(progress.publish, shared.pk, Status.RUNNING)
+            return initial, await read_event(response, lines)
+
+    author_initial, author_update = asyncio.run(watch(user))
+    other_initial, other_update = asyncio.run(watch(other))
+
+    assert len(author_initial) == 2  # both jobs, the private one included
+    assert "Cancel" in author_update
+    assert "Working" in author_update
+    assert len(other_initial) == 1
+    assert str(private.pk) not in other_initial[0]
+    assert "Working" in other_update
+    assert "Cancel" not in other_update
+
+
+def test_cancel_through_htmx_answers_with_the_card(user: User, user_client: Client) -> None:
+    job = submit(user, "openai/gpt-image-1", "cancel me")
+
+    response = user_client.post(f"/jobs/{job.pk}/cancel", headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert f'id="job-{job.pk}"' in response.text
+    assert 'data-status="canceled"' in response.text

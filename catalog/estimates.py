@@ -15,10 +15,13 @@ How each unit is counted (see README, "Models catalog"):
   ``2K`` x2, ``4K`` x4). The same rule serves the Image API, whose providers
   derive pixels themselves: OpenRouter documents no other table. Ratios not
   in a table keep the tier's area (sides rounded to 16 px).
-* ``token``: output images at ``TOKENS_PER_1K_IMAGE`` (1290, Gemini's figure
-  for a 1024x1024 image) scaled by pixel count, or OpenAI's published counts
-  when a quality is asked for; prompt text at characters / 4; input images at
-  ``INPUT_IMAGE_TOKENS`` (258) each.
+* ``token``: output images at the model's published tokens per image, from
+  ``catalog/data/image_tokens.json`` (see ``catalog.image_tokens``): by tier
+  for Gemini and MAI, by quality and shape for OpenAI's GPT image models (no
+  quality is billed as high); models the table does not cover at 1290 tokens
+  per 1024x1024 image scaled by pixel count. Prompt text at characters / 4;
+  input images at the table's tokens per input image (258 on Google, 765 on
+  OpenAI).
 * Inputs: ``input_image`` per input image (else ``input_reference``, as FLUX
   names it), ``input_font`` per font, super-resolution references at the
   endpoint's ``input_reference`` price or the seeds' $0.20; input images
@@ -27,7 +30,7 @@ How each unit is counted (see README, "Models catalog"):
 The headline price of an endpoint is the estimate for one 1024x1024 (1K,
 1:1) output image with no inputs; a model's is the cheapest of its current
 endpoints (or, for a model served only through Chat Completions, its
-``/models`` ``image_output`` token price times 1290 tokens).
+``/models`` ``image_output`` token price times its tokens per 1K image).
 """
 
 from __future__ import annotations
@@ -39,14 +42,13 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
+from catalog import image_tokens
 from generation.openrouter.types import PricingLine
 from generation.openrouter.validation import parse_aspect_ratio, parse_pixel_size, tier_of_pixels
 
 if TYPE_CHECKING:
     from catalog.models import Endpoint, ImageModel
 
-TOKENS_PER_1K_IMAGE = 1290
-INPUT_IMAGE_TOKENS = 258
 CHARS_PER_TOKEN = 4
 ONE_K_PIXELS = 1024 * 1024
 MEGAPIXEL = Decimal(1_000_000)
@@ -54,9 +56,6 @@ ASSUMED_INPUT_MEGAPIXELS = Decimal(1)
 # The seeds' prices for Sourceful's extras, used when the endpoint lists no line.
 SUPER_RESOLUTION_REFERENCE_USD = Decimal("0.20")
 FONT_INPUT_USD = Decimal("0.03")
-# OpenAI's published output tokens for a 1024x1024 image by quality.
-QUALITY_TOKENS = {"low": 272, "medium": 1056, "high": 4160}
-
 STANDARD_1K: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
     "2:3": (832, 1248),
@@ -291,11 +290,6 @@ def _line(label: str, quantity: Decimal, unit: str, price: Decimal) -> EstimateL
     return EstimateLine(label, quantity, unit, price, quantity * price)
 
 
-def _tokens_per_image(pixels: tuple[int, int], quality: str | None) -> int:
-    base = QUALITY_TOKENS.get(quality or "", TOKENS_PER_1K_IMAGE)
-    return math.ceil(Decimal(base) * Decimal(pixels[0] * pixels[1]) / Decimal(ONE_K_PIXELS))
-
-
 def estimate_from_pricing(
     model_slug: str, pricing: Sequence[PriceLike], request: EstimateRequest
 ) -> Estimate:
@@ -330,26 +324,22 @@ def estimate_from_pricing(
                 )
             )
         elif output.unit == "token":
-            tokens = _tokens_per_image(pixels, request.quality)
+            counted = image_tokens.output_tokens(model_slug, pixels, tier, request.quality)
             lines.append(
                 _line(
                     f"{request.n} image{plural} of {pixels[0]}×{pixels[1]}, "
-                    f"about {tokens} tokens each",
-                    n * tokens,
+                    f"{counted.tokens} tokens each",
+                    n * counted.tokens,
                     "token",
                     output.cost_usd,
                 )
             )
-            if request.quality in QUALITY_TOKENS:
-                notes.append(
-                    f"Image tokens use OpenAI's published count for {request.quality} quality "
-                    f"({QUALITY_TOKENS[request.quality]} per 1024×1024 image), scaled by pixels."
-                )
+            if counted.exact:
+                notes.append(f"Image tokens per image: {counted.source}.")
             else:
                 notes.append(
-                    f"Image tokens assume {TOKENS_PER_1K_IMAGE} per 1024×1024 image, scaled by "
-                    "pixel count; providers count differently, so token-priced estimates are "
-                    "rough."
+                    f"Image tokens are scaled by pixel count from {counted.source}; "
+                    "the provider may count differently, so this estimate is rough."
                 )
         else:
             lines.append(_line(f"{request.n} image{plural}{at}", n, "image", output.cost_usd))
@@ -387,15 +377,16 @@ def estimate_from_pricing(
             )
             notes.append("Input images priced per megapixel are assumed to be 1 MP each.")
         elif source.unit == "token":
+            per_image = image_tokens.input_image_tokens(model_slug)
             lines.append(
                 _line(
-                    f"{request.input_images} input image(s), {INPUT_IMAGE_TOKENS} tokens each",
-                    count * INPUT_IMAGE_TOKENS,
+                    f"{request.input_images} input image(s), {per_image} tokens each",
+                    count * per_image,
                     "token",
                     source.cost_usd,
                 )
             )
-            notes.append(f"Input images count {INPUT_IMAGE_TOKENS} tokens each.")
+            notes.append(f"Input images count {per_image} tokens each.")
         else:
             lines.append(
                 _line(f"{request.input_images} input image(s)", count, "image", source.cost_usd)

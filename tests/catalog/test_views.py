@@ -74,12 +74,12 @@ class TestModelsPage:
 
     def test_price_range_and_sort(self, synced: Any, user_client: Client) -> None:
         cheap = slugs(user_client, max_price="0.03", sort="price")
-        # $0.0147 (1.048576 MP x $0.014), then three at $0.02 by name.
+        # $0.01, $0.0147 (1.048576 MP x $0.014), $0.019, $0.02.
         assert cheap == [
+            "x-ai/grok-imagine-image-quality",
             "black-forest-labs/flux.2-klein-4b",
-            "sourceful/riverflow-v2-fast",
             "sourceful/riverflow-v2.5-fast",
-            "x-ai/grok-imagine-image",
+            "sourceful/riverflow-v2-fast",
         ]
         ranged = slugs(user_client, min_price="0.12", max_price="0.17", sort="-price")
         # Equal prices ($0.1664, 4160 high-quality tokens; $0.1248): then by name.
@@ -100,12 +100,12 @@ class TestModelsPage:
         assert names == sorted(names, reverse=True)
 
     def test_bad_filter_values_are_shown_not_a_500(self, synced: Any, user_client: Client) -> None:
-        response = user_client.get("/models/?min_price=abc&max_price=0.01&param=nope&sort=weird")
+        response = user_client.get("/models/?min_price=abc&max_price=0.005&param=nope&sort=weird")
 
         assert response.status_code == 200
         form = response.context["form"]
         assert {"min_price", "param", "sort"} <= set(form.errors)
-        assert [m.slug for m in response.context["models"]] == []  # max 0.01 still applies
+        assert [m.slug for m in response.context["models"]] == []  # max 0.005 still applies
 
         inverted = user_client.get("/models/?min_price=1&max_price=0.5")
         assert "max_price" in inverted.context["form"].errors

@@ -30,8 +30,8 @@ FLUX.2 pro (2 providers), flex, max and klein 4B (megapixel pricing,
 ``steps``/``guidance`` passthrough); bytedance-seed/seedream-4.5 (returns at
 most 4 images: ``n`` is an upper bound); Recraft V3, V4, V4 vector, V4 pro
 and V4 pro vector (vectors always SVG); Sourceful Riverflow V2 fast, V2 pro,
-V2.5 fast and V2.5 pro; microsoft/mai-image-2.5 (per token); xAI's
-grok-imagine-image and grok-imagine-image-quality. Text models (``/models``
+V2 max preview, V2.5 fast and V2.5 pro; microsoft/mai-image-2.5 (per token);
+x-ai/grok-imagine-image-quality. Text models (``/models``
 default filter): openai/gpt-4o-mini, anthropic/claude-sonnet-4.5,
 google/gemini-2.5-flash.
 Image+text output (``modalities: ["image", "text"]``): the Gemini image

@@ -11,7 +11,8 @@ How each unit is counted (see README, "Models catalog"):
 * ``megapixel``: per million *real* output pixels. Pixels come from an
   explicit ``WxH`` size when given; otherwise from the aspect ratio at 1K
   (the seeds' table: 1:1 1024x1024, 16:9 1344x768, …; the Azure MAI table for
-  ``microsoft/mai-image-*``) scaled by the tier (``0.5K``/``512`` x0.5,
+  ``microsoft/mai-image-*``; OpenAI's 1024x1024, 1536x1024, 1024x1536 for its
+  GPT image models) scaled by the tier (``0.5K``/``512`` x0.5,
   ``2K`` x2, ``4K`` x4). The same rule serves the Image API, whose providers
   derive pixels themselves: OpenRouter documents no other table. Ratios not
   in a table keep the tier's area (sides rounded to 16 px).
@@ -83,6 +84,9 @@ MAI_1K: dict[str, tuple[int, int]] = {
     "2:3": (768, 1152),
 }
 MAI_PREFIX = "microsoft/mai-image"
+# OpenAI's GPT image models draw at these three sizes only (their image token table's shapes).
+GPT_1K: dict[str, tuple[int, int]] = {"1:1": (1024, 1024), "3:2": (1536, 1024), "2:3": (1024, 1536)}
+GPT_PREFIXES = ("openai/gpt-image", "openai/gpt-5")
 TIER_SCALE: dict[str, Decimal] = {
     "512": Decimal("0.5"),
     "1K": Decimal(1),
@@ -249,7 +253,14 @@ def pixel_size(
             return pixels
     tier = normalize_tier(resolution) or normalize_tier(size) or "1K"
     ratio = aspect_ratio if aspect_ratio and aspect_ratio != "auto" else "1:1"
-    table = MAI_1K if model_slug.lower().startswith(MAI_PREFIX) else STANDARD_1K
+    slug = model_slug.lower()
+    table = (
+        MAI_1K
+        if slug.startswith(MAI_PREFIX)
+        else GPT_1K
+        if slug.startswith(GPT_PREFIXES)
+        else STANDARD_1K
+    )
     base = table.get(ratio) or STANDARD_1K.get(ratio)
     if base is None:
         parsed = parse_aspect_ratio(ratio) or (1, 1)

@@ -168,6 +168,7 @@ class TestImageTokenTable:
         assert total(self.GPT, "openai/gpt-image-1") == D("0.1664")
         assert total(self.GPT, "openai/gpt-image-1", quality="auto") == D("0.1664")
         assert total(self.GPT, "openai/gpt-5-image", aspect_ratio="2:3") == D("0.2496")
+        assert pixel_size("openai/gpt-image-1", aspect_ratio="3:2") == (1536, 1024)
 
     def test_gemini_3_pro_counts_1120_at_1k_and_2k_and_2000_at_4k(self) -> None:
         slug = "google/gemini-3-pro-image-preview"

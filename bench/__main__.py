@@ -1,4 +1,4 @@
-"""``python -m bench [--scenario jobs|gallery] [--jobs 200] [--latency 5] [--images 100000]``."""
+"""``python -m bench [--scenario jobs|gallery|estimates] [--jobs 200] [--latency 5] [--images 100000]``."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import json
 import sys
 from collections.abc import Callable
 
-from bench import gallery, jobs
+from bench import estimates, gallery, jobs
 
 # A scenario takes the parsed arguments and returns the process's exit code.
 # Add new ones here.
 SCENARIOS: dict[str, Callable[[argparse.Namespace], int]] = {
     "jobs": jobs.run,
     "gallery": gallery.run,
+    "estimates": estimates.run,
 }
 
 

@@ -11,14 +11,18 @@ How each unit is counted (see README, "Models catalog"):
 * ``megapixel``: per million *real* output pixels. Pixels come from an
   explicit ``WxH`` size when given; otherwise from the aspect ratio at 1K
   (the seeds' table: 1:1 1024x1024, 16:9 1344x768, …; the Azure MAI table for
-  ``microsoft/mai-image-*``) scaled by the tier (``0.5K``/``512`` x0.5,
+  ``microsoft/mai-image-*``; OpenAI's 1024x1024, 1536x1024, 1024x1536 for its
+  GPT image models) scaled by the tier (``0.5K``/``512`` x0.5,
   ``2K`` x2, ``4K`` x4). The same rule serves the Image API, whose providers
   derive pixels themselves: OpenRouter documents no other table. Ratios not
   in a table keep the tier's area (sides rounded to 16 px).
-* ``token``: output images at ``TOKENS_PER_1K_IMAGE`` (1290, Gemini's figure
-  for a 1024x1024 image) scaled by pixel count, or OpenAI's published counts
-  when a quality is asked for; prompt text at characters / 4; input images at
-  ``INPUT_IMAGE_TOKENS`` (258) each.
+* ``token``: output images at the model's published tokens per image, from
+  ``catalog/data/image_tokens.json`` (see ``catalog.image_tokens``): by tier
+  for Gemini and MAI, by quality and shape for OpenAI's GPT image models (no
+  quality is billed as high); models the table does not cover at 1290 tokens
+  per 1024x1024 image scaled by pixel count. Prompt text at characters / 4;
+  input images at the table's tokens per input image (258 on Google, 765 on
+  OpenAI).
 * Inputs: ``input_image`` per input image (else ``input_reference``, as FLUX
   names it), ``input_font`` per font, super-resolution references at the
   endpoint's ``input_reference`` price or the seeds' $0.20; input images
@@ -27,7 +31,7 @@ How each unit is counted (see README, "Models catalog"):
 The headline price of an endpoint is the estimate for one 1024x1024 (1K,
 1:1) output image with no inputs; a model's is the cheapest of its current
 endpoints (or, for a model served only through Chat Completions, its
-``/models`` ``image_output`` token price times 1290 tokens).
+``/models`` ``image_output`` token price times its tokens per 1K image).
 """
 
 from __future__ import annotations
@@ -39,14 +43,13 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
+from catalog import image_tokens
 from generation.openrouter.types import PricingLine
 from generation.openrouter.validation import parse_aspect_ratio, parse_pixel_size, tier_of_pixels
 
 if TYPE_CHECKING:
     from catalog.models import Endpoint, ImageModel
 
-TOKENS_PER_1K_IMAGE = 1290
-INPUT_IMAGE_TOKENS = 258
 CHARS_PER_TOKEN = 4
 ONE_K_PIXELS = 1024 * 1024
 MEGAPIXEL = Decimal(1_000_000)
@@ -54,9 +57,6 @@ ASSUMED_INPUT_MEGAPIXELS = Decimal(1)
 # The seeds' prices for Sourceful's extras, used when the endpoint lists no line.
 SUPER_RESOLUTION_REFERENCE_USD = Decimal("0.20")
 FONT_INPUT_USD = Decimal("0.03")
-# OpenAI's published output tokens for a 1024x1024 image by quality.
-QUALITY_TOKENS = {"low": 272, "medium": 1056, "high": 4160}
-
 STANDARD_1K: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
     "2:3": (832, 1248),
@@ -84,6 +84,9 @@ MAI_1K: dict[str, tuple[int, int]] = {
     "2:3": (768, 1152),
 }
 MAI_PREFIX = "microsoft/mai-image"
+# OpenAI's GPT image models draw at these three sizes only (their image token table's shapes).
+GPT_1K: dict[str, tuple[int, int]] = {"1:1": (1024, 1024), "3:2": (1536, 1024), "2:3": (1024, 1536)}
+GPT_PREFIXES = ("openai/gpt-image", "openai/gpt-5")
 TIER_SCALE: dict[str, Decimal] = {
     "512": Decimal("0.5"),
     "1K": Decimal(1),
@@ -250,7 +253,14 @@ def pixel_size(
             return pixels
     tier = normalize_tier(resolution) or normalize_tier(size) or "1K"
     ratio = aspect_ratio if aspect_ratio and aspect_ratio != "auto" else "1:1"
-    table = MAI_1K if model_slug.lower().startswith(MAI_PREFIX) else STANDARD_1K
+    slug = model_slug.lower()
+    table = (
+        MAI_1K
+        if slug.startswith(MAI_PREFIX)
+        else GPT_1K
+        if slug.startswith(GPT_PREFIXES)
+        else STANDARD_1K
+    )
     base = table.get(ratio) or STANDARD_1K.get(ratio)
     if base is None:
         parsed = parse_aspect_ratio(ratio) or (1, 1)
@@ -291,11 +301,6 @@ def _line(label: str, quantity: Decimal, unit: str, price: Decimal) -> EstimateL
     return EstimateLine(label, quantity, unit, price, quantity * price)
 
 
-def _tokens_per_image(pixels: tuple[int, int], quality: str | None) -> int:
-    base = QUALITY_TOKENS.get(quality or "", TOKENS_PER_1K_IMAGE)
-    return math.ceil(Decimal(base) * Decimal(pixels[0] * pixels[1]) / Decimal(ONE_K_PIXELS))
-
-
 def estimate_from_pricing(
     model_slug: str, pricing: Sequence[PriceLike], request: EstimateRequest
 ) -> Estimate:
@@ -330,26 +335,22 @@ def estimate_from_pricing(
                 )
             )
         elif output.unit == "token":
-            tokens = _tokens_per_image(pixels, request.quality)
+            counted = image_tokens.output_tokens(model_slug, pixels, tier, request.quality)
             lines.append(
                 _line(
                     f"{request.n} image{plural} of {pixels[0]}×{pixels[1]}, "
-                    f"about {tokens} tokens each",
-                    n * tokens,
+                    f"{counted.tokens} tokens each",
+                    n * counted.tokens,
                     "token",
                     output.cost_usd,
                 )
             )
-            if request.quality in QUALITY_TOKENS:
-                notes.append(
-                    f"Image tokens use OpenAI's published count for {request.quality} quality "
-                    f"({QUALITY_TOKENS[request.quality]} per 1024×1024 image), scaled by pixels."
-                )
+            if counted.exact:
+                notes.append(f"Image tokens per image: {counted.source}.")
             else:
                 notes.append(
-                    f"Image tokens assume {TOKENS_PER_1K_IMAGE} per 1024×1024 image, scaled by "
-                    "pixel count; providers count differently, so token-priced estimates are "
-                    "rough."
+                    f"Image tokens are scaled by pixel count from {counted.source}; "
+                    "the provider may count differently, so this estimate is rough."
                 )
         else:
             lines.append(_line(f"{request.n} image{plural}{at}", n, "image", output.cost_usd))
@@ -387,15 +388,16 @@ def estimate_from_pricing(
             )
             notes.append("Input images priced per megapixel are assumed to be 1 MP each.")
         elif source.unit == "token":
+            per_image = image_tokens.input_image_tokens(model_slug)
             lines.append(
                 _line(
-                    f"{request.input_images} input image(s), {INPUT_IMAGE_TOKENS} tokens each",
-                    count * INPUT_IMAGE_TOKENS,
+                    f"{request.input_images} input image(s), {per_image} tokens each",
+                    count * per_image,
                     "token",
                     source.cost_usd,
                 )
             )
-            notes.append(f"Input images count {INPUT_IMAGE_TOKENS} tokens each.")
+            notes.append(f"Input images count {per_image} tokens each.")
         else:
             lines.append(
                 _line(f"{request.input_images} input image(s)", count, "image", source.cost_usd)

@@ -32,17 +32,20 @@ def test_browse_filter_and_open_a_model(
     # Filters swap the results in place (htmx) and keep themselves in the URL.
     page.select_option("select[name=streaming]", "yes")
     page.wait_for_url("**streaming=yes**")
-    page.locator("[data-testid=model-count]", has_text="3 models").wait_for()
+    page.locator("[data-testid=model-count]", has_text="6 models").wait_for()
     assert sorted(rows.evaluate_all("rows => rows.map(r => r.dataset.slug)")) == [
         "openai/gpt-5-image",
         "openai/gpt-5-image-mini",
+        "openai/gpt-5.4-image-2",
         "openai/gpt-image-1",
+        "openai/gpt-image-1-mini",
+        "openai/gpt-image-2",
     ]
 
     page.select_option("select[name=streaming]", "")
     page.select_option("select[name=param]", "input_references")
     page.fill("input[name=q]", "flux")
-    page.locator("[data-testid=model-count]", has_text="2 models").wait_for()
+    page.locator("[data-testid=model-count]", has_text="4 models").wait_for()
     assert "param=input_references" in page.url
 
     page.click("text=Black Forest Labs: FLUX.2 [pro]")
@@ -55,7 +58,7 @@ def test_browse_filter_and_open_a_model(
     # Back restores the filtered list from the URL.
     page.go_back()
     page.wait_for_url("**param=input_references**")
-    page.locator("[data-testid=model-count]", has_text="2 models").wait_for()
+    page.locator("[data-testid=model-count]", has_text="4 models").wait_for()
     assert errors == []
 
 
@@ -73,6 +76,6 @@ def test_the_filters_work_without_javascript(
         page.select_option("select[name=output]", "text")
         page.click("button:has-text('Apply')")
         page.wait_for_url("**output=text**")
-        assert page.locator("[data-testid=model-count]").inner_text() == "4 models"
+        assert page.locator("[data-testid=model-count]").inner_text() == "7 models"
     finally:
         context.close()

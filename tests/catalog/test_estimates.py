@@ -148,9 +148,74 @@ class TestPerToken:
 
     def test_quality_uses_openai_published_token_counts(self) -> None:
         gpt = [PricingLine("output_image", "token", D("4E-5"))]
+        slug = "openai/gpt-image-1"
 
-        assert total(gpt, quality="high") == D("0.1664")  # 4160 tokens
-        assert total(gpt, quality="low") == D("0.01088")  # 272 tokens
+        assert total(gpt, slug, quality="high") == D("0.1664")  # 4160 tokens
+        assert total(gpt, slug, quality="low") == D("0.01088")  # 272 tokens
+        assert total(gpt, slug, quality="medium", aspect_ratio="3:2") == D("0.06336")  # 1584
+
+
+class TestImageTokenTable:
+    """The per-model, per-tier counts of catalog/data/image_tokens.json (issue 10, item 5)."""
+
+    GPT = [PricingLine("output_image", "token", D("4E-5"))]
+    PRO = [PricingLine("output_image", "token", D("0.00012"))]
+    FLASH = [PricingLine("output_image", "token", D("0.00006"))]
+    MAI = [PricingLine("output_image", "token", D("0.000033"))]
+
+    def test_gpt_image_without_a_quality_is_estimated_as_high(self) -> None:
+        # OpenAI bills "no quality" (and "auto") as high: 4160 tokens, 6240 when not square.
+        assert total(self.GPT, "openai/gpt-image-1") == D("0.1664")
+        assert total(self.GPT, "openai/gpt-image-1", quality="auto") == D("0.1664")
+        assert total(self.GPT, "openai/gpt-5-image", aspect_ratio="2:3") == D("0.2496")
+        assert pixel_size("openai/gpt-image-1", aspect_ratio="3:2") == (1536, 1024)
+
+    def test_gemini_3_pro_counts_1120_at_1k_and_2k_and_2000_at_4k(self) -> None:
+        slug = "google/gemini-3-pro-image-preview"
+        assert total(self.PRO, slug, resolution="1K") == D("0.1344")
+        assert total(self.PRO, slug, resolution="2K") == D("0.1344")
+        assert total(self.PRO, slug, resolution="4K") == D("0.24")
+        # A dated slug finds the same entry.
+        assert total(self.PRO, f"{slug}-20251120", resolution="4K") == D("0.24")
+
+    def test_gemini_3_1_flash_counts_each_tier(self) -> None:
+        slug = "google/gemini-3.1-flash-image-preview"
+        tiers = {"0.5K": "0.04482", "1K": "0.0672", "2K": "0.1008", "4K": "0.1512"}
+        for tier, expected in tiers.items():
+            assert total(self.FLASH, slug, resolution=tier) == D(expected), tier
+
+    def test_mai_counts_1024_tokens_per_image(self) -> None:
+        result = estimate_from_pricing("microsoft/mai-image-2.5", self.MAI, EstimateRequest())
+
+        assert result.lines[0].quantity == 1024
+        assert result.total == D("0.033792")
+
+    def test_openai_reference_images_count_765_tokens(self) -> None:
+        gpt = [*self.GPT, PricingLine("input_image", "token", D("1E-5"))]
+        result = estimate_from_pricing(
+            "openai/gpt-image-1", gpt, EstimateRequest(quality="low", input_images=2)
+        )
+
+        assert [line.quantity for line in result.lines] == [272, 1530]
+
+    def test_every_figure_has_a_source_and_every_emulated_token_model_an_entry(self) -> None:
+        from catalog import image_tokens
+        from generation.openrouter.emulator import catalog_data
+
+        document = image_tokens.table()
+        for slug, entry in document["models"].items():
+            assert entry["source"].strip(), slug
+            assert entry["input_image"]["source"].strip(), slug
+            assert ("by_tier" in entry) != ("by_quality" in entry), slug
+        token_priced = {
+            model["id"]
+            for model in catalog_data.IMAGE_MODELS
+            for endpoint in model["endpoints"]
+            for line in endpoint["pricing"]
+            if line["billable"] == "output_image" and line["unit"] == "token"
+        }
+        assert token_priced
+        assert {slug for slug in token_priced if image_tokens.entry(slug) is None} == set()
 
 
 class TestAdditions:

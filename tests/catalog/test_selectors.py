@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from catalog import estimates, selectors
 from catalog.models import Endpoint, ImageModel
+from generation.openrouter.emulator import catalog_data
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +29,15 @@ def test_generatable_models_are_current_grouped_and_prefetched(
         ]
 
     assert "recraft/recraft-v4" not in [m.slug for m in models]
-    assert endpoint_count == 15
+    # Every endpoint the emulator serves, less the retired model's one.
+    served = sum(len(model["endpoints"]) for model in catalog_data.IMAGE_MODELS)
+    assert endpoint_count == served - 1
     assert prices
     groups = dict(selectors.group_by_author(models))
     assert [m.slug for m in groups["black-forest-labs"]] == [
         "black-forest-labs/flux.2-flex",
+        "black-forest-labs/flux.2-klein-4b",
+        "black-forest-labs/flux.2-max",
         "black-forest-labs/flux.2-pro",
     ]
     assert list(groups) == sorted(groups)

@@ -41,14 +41,20 @@ class TestModelsPage:
     def test_filters_combine(self, synced: Any, user_client: Client) -> None:
         assert slugs(user_client, streaming="yes") == [
             "openai/gpt-image-1",
+            "openai/gpt-image-1-mini",
+            "openai/gpt-image-2",
             "openai/gpt-5-image",
             "openai/gpt-5-image-mini",
+            "openai/gpt-5.4-image-2",
         ]
         assert set(slugs(user_client, output="text")) == {
             "google/gemini-2.5-flash-image",
+            "google/gemini-2.5-flash-image-preview",
+            "google/gemini-3-pro-image-preview",
             "google/gemini-3.1-flash-image-preview",
             "openai/gpt-5-image",
             "openai/gpt-5-image-mini",
+            "openai/gpt-5.4-image-2",
         }
         assert slugs(user_client, output="text", streaming="yes", q="mini") == [
             "openai/gpt-5-image-mini"
@@ -56,8 +62,11 @@ class TestModelsPage:
         assert set(slugs(user_client, input="file")) == {
             "openai/gpt-5-image",
             "openai/gpt-5-image-mini",
+            "openai/gpt-5.4-image-2",
         }
         assert set(slugs(user_client, param="input_references", q="flux")) == {
+            "black-forest-labs/flux.2-klein-4b",
+            "black-forest-labs/flux.2-max",
             "black-forest-labs/flux.2-pro",
             "black-forest-labs/flux.2-flex",
         }
@@ -65,10 +74,24 @@ class TestModelsPage:
 
     def test_price_range_and_sort(self, synced: Any, user_client: Client) -> None:
         cheap = slugs(user_client, max_price="0.03", sort="price")
-        assert cheap == ["openai/gpt-5-image-mini", "sourceful/riverflow-v2-fast"]
-        ranged = slugs(user_client, min_price="0.05", max_price="0.06", sort="-price")
-        # Equal prices ($0.0516): then by name.
-        assert ranged == ["openai/gpt-image-1", "openai/gpt-5-image"]
+        # $0.01, $0.0147 (1.048576 MP x $0.014), $0.019, $0.02.
+        assert cheap == [
+            "x-ai/grok-imagine-image-quality",
+            "black-forest-labs/flux.2-klein-4b",
+            "sourceful/riverflow-v2.5-fast",
+            "sourceful/riverflow-v2-fast",
+        ]
+        ranged = slugs(user_client, min_price="0.12", max_price="0.17", sort="-price")
+        # Equal prices ($0.1664, 4160 high-quality tokens; $0.1248): then by name.
+        assert ranged == [
+            "openai/gpt-image-1",
+            "openai/gpt-5-image",
+            "sourceful/riverflow-v2-pro",
+            "sourceful/riverflow-v2.5-pro",
+            "google/gemini-3-pro-image-preview",
+            "openai/gpt-image-2",
+            "openai/gpt-5.4-image-2",
+        ]
         by_price = slugs(user_client, sort="price")
         prices = [ImageModel.objects.get(slug=s).headline_price for s in by_price]
         assert prices == sorted(prices)  # type: ignore[type-var]
@@ -77,12 +100,12 @@ class TestModelsPage:
         assert names == sorted(names, reverse=True)
 
     def test_bad_filter_values_are_shown_not_a_500(self, synced: Any, user_client: Client) -> None:
-        response = user_client.get("/models/?min_price=abc&max_price=0.01&param=nope&sort=weird")
+        response = user_client.get("/models/?min_price=abc&max_price=0.005&param=nope&sort=weird")
 
         assert response.status_code == 200
         form = response.context["form"]
         assert {"min_price", "param", "sort"} <= set(form.errors)
-        assert [m.slug for m in response.context["models"]] == []  # max 0.01 still applies
+        assert [m.slug for m in response.context["models"]] == []  # max 0.005 still applies
 
         inverted = user_client.get("/models/?min_price=1&max_price=0.5")
         assert "max_price" in inverted.context["form"].errors
@@ -96,6 +119,8 @@ class TestModelsPage:
         response = user_client.get("/models/?retired=on&q=recraft-v4")
         assert [m.slug for m in response.context["models"]] == [
             "recraft/recraft-v4",
+            "recraft/recraft-v4-pro",
+            "recraft/recraft-v4-pro-vector",
             "recraft/recraft-v4-vector",
         ]
         assert b">retired</span>" in response.content
@@ -110,7 +135,7 @@ class TestModelsPage:
 
         assert partial.content.lstrip().startswith(b'<section id="model-results"')
         assert b"<html" not in partial.content
-        assert b"3 models" in partial.content
+        assert b"6 models" in partial.content
         assert b"<html" in restore.content
 
 

@@ -275,7 +275,8 @@ def test_over_budget_submit_is_refused_with_what_is_left(
 
     from generation.models import Budget
 
-    Budget.objects.create(user=user, monthly_usd=Decimal("0.10"))
+    # One gpt-image-1 image without a quality is estimated as high: $0.1664.
+    Budget.objects.create(user=user, monthly_usd=Decimal("0.20"))
     with django_capture_on_commit_callbacks(execute=False):
         first = user_client.post(
             "/", {"prompt": "one", "model": "openai/gpt-image-1", "style": "images"}
@@ -286,7 +287,7 @@ def test_over_budget_submit_is_refused_with_what_is_left(
 
     assert first.status_code == 302
     assert second.status_code == 400
-    assert "monthly budget of $0.10" in second.text
+    assert "monthly budget of $0.20" in second.text
     assert "is left this month" in second.text
     assert Job.objects.count() == 1
 

@@ -654,15 +654,14 @@ def test_bad_directive_is_a_400(http: httpx.Client) -> None:
 
 
 def test_catalog_price_change_shows_in_discovery_and_in_the_charge(http: httpx.Client) -> None:
+    # A model with one per-image line, so the whole charge is the patched price.
     patch = {
-        "set_price": [
-            {"model": "microsoft/mai-image-2.5", "billable": "output_image", "cost_usd": 0.5}
-        ]
+        "set_price": [{"model": "recraft/recraft-v4", "billable": "output_image", "cost_usd": 0.5}]
     }
     http.post("/__emulator__/catalog", json=patch).raise_for_status()
 
-    endpoints = http.get("/images/models/microsoft/mai-image-2.5/endpoints").json()["endpoints"]
-    body = image(http, "x", "microsoft/mai-image-2.5").json()
+    endpoints = http.get("/images/models/recraft/recraft-v4/endpoints").json()["endpoints"]
+    body = image(http, "x", "recraft/recraft-v4").json()
 
     assert endpoints[0]["pricing"] == [
         {"billable": "output_image", "unit": "image", "cost_usd": 0.5}

@@ -20,18 +20,22 @@ control endpoint; the modules document the details:
 * ``drawing``       pixel-size tables and image rendering
 * ``directives``    ``[emulator:…]`` prompt directives
 
-Models (``/images/models``): google/gemini-2.5-flash-image (2 providers),
-google/gemini-3.1-flash-image-preview, openai/gpt-image-1 (streams),
-openai/gpt-5-image and openai/gpt-5-image-mini (stream; text+image output),
-black-forest-labs/flux.2-pro (2 providers) and flux.2-flex (megapixel
-pricing, ``steps``/``guidance`` passthrough), bytedance-seed/seedream-4.5
-(returns at most 4 images: ``n`` is an upper bound), recraft/recraft-v3,
-recraft/recraft-v4, recraft/recraft-v4-vector (always SVG),
-sourceful/riverflow-v2-fast, sourceful/riverflow-v2.5-pro,
-microsoft/mai-image-2.5. Text models (``/models`` default filter):
-openai/gpt-4o-mini, anthropic/claude-sonnet-4.5, google/gemini-2.5-flash.
-Image+text output (``modalities: ["image", "text"]``): the two Gemini image
-models, gpt-5-image, gpt-5-image-mini; the others need ``["image"]``. A chat
+Models (``/images/models``): the 27 image models OpenRouter lists in the
+public captures (``data/catalog.json``, each entry with its ``_source``):
+Google's Gemini 2.5 Flash Image (and its preview slug, 2 providers),
+Gemini 3 Pro Image preview (AI Studio and Vertex) and Gemini 3.1 Flash Image
+preview (extended ratios, 0.5K); OpenAI's gpt-image-1, gpt-image-1-mini,
+gpt-image-2, gpt-5-image, gpt-5-image-mini and gpt-5.4-image-2 (all stream);
+FLUX.2 pro (2 providers), flex, max and klein 4B (megapixel pricing,
+``steps``/``guidance`` passthrough); bytedance-seed/seedream-4.5 (returns at
+most 4 images: ``n`` is an upper bound); Recraft V3, V4, V4 vector, V4 pro
+and V4 pro vector (vectors always SVG); Sourceful Riverflow V2 fast, V2 pro,
+V2 max preview, V2.5 fast and V2.5 pro; microsoft/mai-image-2.5 (per token);
+x-ai/grok-imagine-image-quality. Text models (``/models``
+default filter): openai/gpt-4o-mini, anthropic/claude-sonnet-4.5,
+google/gemini-2.5-flash.
+Image+text output (``modalities: ["image", "text"]``): the Gemini image
+models and the gpt-5 image models; the others need ``["image"]``. A chat
 request to an image model without ``modalities`` is treated as
 ``["image", "text"]`` for image+text models and 404s for image-only ones.
 

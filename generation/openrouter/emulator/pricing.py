@@ -9,20 +9,24 @@ to 1e-10 USD. Quantities per billable:
                     ``megapixel`` per million real pixels, ``token`` per image
                     token (the model's ``image_tokens`` table by tier, or OpenAI's
                     by quality and shape: low 272/408, medium 1056/1584,
-                    high 4160/6240 for square/other; ``auto`` is medium; 1290
-                    when the model declares nothing)
+                    high 4160/6240 for square/other; no quality and ``auto``
+                    are billed as high, as OpenAI does; 1290 when the model
+                    declares nothing)
 ``input_text``      prompt tokens: ceil(characters / 4)
 ``input_image``     each input image (chat message images; Image API
                     ``input_references`` when the endpoint has an
                     ``input_image`` line): per image, per megapixel of the
                     image's declared size (1 MP when unknown, e.g. an https URL),
-                    or 258 tokens per image
+                    or the model's ``input_image_tokens`` per image (258, Google's
+                    count, unless the model says otherwise: 765 for OpenAI's)
 ``input_reference`` Image API ``input_references`` (endpoints without an
                     ``input_image`` line) and Sourceful ``super_resolution_references``
 ``input_font``      each Sourceful ``font_inputs`` entry
 
 ``completion_tokens`` in usage are the image tokens (for every model, priced by
-token or not); ``prompt_tokens`` are text tokens plus 258 per input image.
+token or not); ``prompt_tokens`` are text tokens plus the input-image tokens.
+So for a token-priced endpoint ``usage.cost`` is the reported tokens times the
+endpoint's token prices, the way OpenRouter bills.
 """
 
 from __future__ import annotations
@@ -67,10 +71,13 @@ def text_tokens(text: str) -> int:
 
 
 def image_tokens(model: dict[str, Any], size: Size, quality: str | None) -> int:
+    """Output tokens for one image of ``size``, as the model's provider reports them."""
     knobs = model.get("_emulator", {})
     by_quality = knobs.get("image_tokens_by_quality")
     if by_quality:
-        square, other = by_quality.get(quality or "medium", by_quality.get("medium", [1056, 1584]))
+        # OpenAI bills a request without a quality (or with "auto") as high.
+        chosen = quality if quality in by_quality else "high"
+        square, other = by_quality.get(chosen, [4160, 6240])
         return int(square if size[0] == size[1] else other)
     by_tier = knobs.get("image_tokens") or {}
     return int(by_tier.get(tier_of(size), DEFAULT_IMAGE_TOKENS))
@@ -103,14 +110,19 @@ def _megapixels(size: Size | None) -> Decimal:
     return Decimal(1) if size is None else Decimal(size[0] * size[1]) / MEGA
 
 
-def _inputs(line: dict[str, Any] | None, sizes: Sequence[Size | None]) -> Decimal:
+def input_image_tokens(model: dict[str, Any]) -> int:
+    """Prompt tokens one input image adds on this model (258, Google's count, by default)."""
+    return int(model.get("_emulator", {}).get("input_image_tokens", INPUT_IMAGE_TOKENS))
+
+
+def _inputs(line: dict[str, Any] | None, sizes: Sequence[Size | None], tokens: int) -> Decimal:
     if line is None or not sizes:
         return Decimal(0)
     unit, price = line.get("unit"), _price(line)
     if unit == "megapixel":
         return sum((price * _megapixels(s) for s in sizes), Decimal(0))
     if unit == "token":
-        return price * INPUT_IMAGE_TOKENS * len(sizes)
+        return price * tokens * len(sizes)
     return price * len(sizes)
 
 
@@ -141,13 +153,14 @@ def charge(model: dict[str, Any], endpoint: dict[str, Any], billables: Billables
 
     image_line = _line(pricing, "input_image")
     reference_line = _line(pricing, "input_reference")
-    cost += _inputs(image_line or reference_line, billables.input_images)
-    cost += _inputs(reference_line, billables.input_references)
+    per_image = input_image_tokens(model)
+    cost += _inputs(image_line or reference_line, billables.input_images, per_image)
+    cost += _inputs(reference_line, billables.input_references, per_image)
     font_line = _line(pricing, "input_font")
     if font_line is not None:
         cost += _price(font_line) * billables.fonts
 
-    prompt += INPUT_IMAGE_TOKENS * len(billables.input_images)
+    prompt += per_image * len(billables.input_images)
     return Charge(cost.quantize(QUANTUM, rounding=ROUND_HALF_UP), prompt, completion)
 
 

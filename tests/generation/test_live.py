@@ -14,11 +14,25 @@ from django.test import Client
 
 from generation import progress
 from generation.models import Job, Status
-from tests.generation.conftest import submit
+from tests.concurrency import run_async
+from tests.generation.conftest import job_request
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("catalog")]
 
 STREAMS = 30  # more than the web process's pool of 20 connections
+
+
+def waiting_job(user: User, prompt: str, *, private: bool = False) -> Job:
+    """A queued job no worker will take: written straight to the table, never enqueued."""
+    request = job_request("openai/gpt-image-1", prompt, private=private)
+    return Job.objects.create(
+        author=user,
+        model=request.model,
+        model_slug=request.model.slug,
+        style=request.style,
+        prompt=prompt,
+        is_private=private,
+    )
 
 
 def session_cookie(user: User) -> dict[str, str]:
@@ -56,10 +70,9 @@ async def open_streams(base_url: str, cookies: dict[str, str], query: str, count
 
 
 def test_thirty_open_streams_leave_the_pool_free_and_all_get_one_change(
-    asgi_server: str, user: User, django_capture_on_commit_callbacks: Any
+    asgi_server: str, user: User
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=False):  # no worker: it stays queued
-        job = submit(user, "openai/gpt-image-1", "watched by many")
+    job = waiting_job(user, "watched by many")
 
     async def scenario() -> tuple[int, list[str]]:
         async with open_streams(asgi_server, session_cookie(user), f"jobs={job.pk}", STREAMS) as (
@@ -77,21 +90,20 @@ def test_thirty_open_streams_leave_the_pool_free_and_all_get_one_change(
             updates = await asyncio.gather(*(read_event(r, lines) for r, lines in streams))
             return page.status_code, updates
 
-    status, updates = asyncio.run(scenario())
+    status, updates = run_async(scenario())
 
     assert status == 200
     assert len(updates) == STREAMS
-    assert all("Stopped for the test." in update for update in updates)
+    assert all("Stopped for the test." in update for update in updates), updates[:1]
     assert len(set(updates)) == 1  # rendered once, the same bytes for every stream
 
 
 def test_each_viewer_gets_the_actions_they_may_use(
-    asgi_server: str, user: User, make_user: Any, django_capture_on_commit_callbacks: Any
+    asgi_server: str, user: User, make_user: Any
 ) -> None:
     other = make_user("someone-else")
-    with django_capture_on_commit_callbacks(execute=False):
-        shared = submit(user, "openai/gpt-image-1", "a shared job")
-        private = submit(user, "openai/gpt-image-1", "a private job", private=True)
+    shared = waiting_job(user, "a shared job")
+    private = waiting_job(user, "a private job", private=True)
     query = f"jobs={shared.pk},{private.pk}"
 
     async def watch(viewer: User) -> tuple[list[str], str]:
@@ -104,8 +116,8 @@ def test_each_viewer_gets_the_actions_they_may_use(
             await asyncio.to_thread(progress.publish, shared.pk, Status.RUNNING)
             return initial, await read_event(response, lines)
 
-    author_initial, author_update = asyncio.run(watch(user))
-    other_initial, other_update = asyncio.run(watch(other))
+    author_initial, author_update = run_async(watch(user))
+    other_initial, other_update = run_async(watch(other))
 
     assert len(author_initial) == 2  # both jobs, the private one included
     assert "Cancel" in author_update
@@ -117,7 +129,7 @@ def test_each_viewer_gets_the_actions_they_may_use(
 
 
 def test_cancel_through_htmx_answers_with_the_card(user: User, user_client: Client) -> None:
-    job = submit(user, "openai/gpt-image-1", "cancel me")
+    job = waiting_job(user, "cancel me")
 
     response = user_client.post(f"/jobs/{job.pk}/cancel", headers={"HX-Request": "true"})
 

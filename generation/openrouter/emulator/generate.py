@@ -20,7 +20,7 @@ from typing import Any
 
 from . import catalog_data, directives, drawing, pricing
 from .directives import Directives
-from .errors import ApiError, failure, no_endpoints
+from .errors import KEY_LIMIT_MESSAGE, ApiError, failure, no_endpoints
 from .state import Generation, State, new_generation_id
 from .transport import ClientGone, Transport
 from .validation import (
@@ -92,6 +92,7 @@ def _fail_if_asked(
         provider_name=provider,
         prompt=directives.strip(raw_prompt),
         retry_after=d.retry_after,
+        reason=d.reason,
     )
 
 
@@ -101,18 +102,17 @@ def _check_credit(
     limit = ctx.state.settings().key_limit
     if limit is None:
         return
+    # ``key_limit`` is the key's own spending limit: answered in the key's wording.
     remaining = Decimal(str(limit)) - ctx.state.usage()
     if remaining <= 0:
-        raise ApiError(
-            402, "Insufficient credits. Add more using https://openrouter.ai/settings/credits"
-        )
+        raise ApiError(402, KEY_LIMIT_MESSAGE)
     price = Decimal(completion_price or "0")
     if isinstance(max_tokens, int) and price > 0 and max_tokens * price > remaining:
         raise ApiError(
             402,
             f"This request requires more credits, or fewer max_tokens. You requested up to "
             f"{max_tokens} tokens, but can only afford {int(remaining / price)}. To increase, visit "
-            "https://openrouter.ai/settings/credits and upgrade to a paid account",
+            "https://openrouter.ai/settings/keys and create a key with a higher total limit",
         )
 
 
@@ -158,6 +158,28 @@ def _partial(rendered: Rendered, plan: Plan, stage: int) -> bytes:
     return drawing.encode(image, plan.fmt, plan.compression)
 
 
+def _chat_preview(rendered: Rendered, plan: Plan) -> bytes:
+    """A chat model's preview: blurred and at most half the final size, with the
+    same aspect ratio, as the models that send one do."""
+    assert rendered.index is not None
+    width, height = plan.sizes[rendered.index]
+    image = drawing.preview(
+        (width, height),
+        0,
+        text=directives.strip(plan.prompt),
+        model=plan.model["id"],
+        seed=plan.seed,
+        index=rendered.index,
+        transparent=plan.transparent,
+        palette=plan.palette,
+        background=plan.background,
+    )
+    half = (max(1, width // 2), max(1, height // 2))
+    if image.width * image.height > half[0] * half[1]:
+        image = image.resize(half)
+    return drawing.encode(image, plan.fmt, plan.compression)
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -182,17 +204,25 @@ def _refusal(plan: Plan, prompt_text: str) -> pricing.Charge:
     return pricing.Charge(inputs.cost + REFUSAL_FEE, inputs.prompt_tokens, 0)
 
 
-def _deliver(ctx: Context, body: dict[str, Any], d: Directives) -> int:
+def _deliver(
+    ctx: Context, body: dict[str, Any], d: Directives, headers: dict[str, str] | None = None
+) -> int:
     """Answer 200 with ``body``, or break it as ``malformed`` / ``truncate`` ask."""
     if d.malformed or d.truncate:
         data = json.dumps(body).encode()
         if d.truncate:
-            ctx.io.send_truncated(200, data, "application/json")
+            ctx.io.send_truncated(200, data, "application/json", headers)
         else:
-            ctx.io.send_bytes(200, data[: len(data) * 3 // 5], "application/json")
+            ctx.io.send_bytes(200, data[: len(data) * 3 // 5], "application/json", headers)
     else:
-        ctx.io.send_json(200, body)
+        ctx.io.send_json(200, body, headers)
     return 200
+
+
+def _id_header(answer: Answer) -> dict[str, str]:
+    """Chat Completions and Responses answers name their generation in a header,
+    sent before any byte of the body."""
+    return {"X-Generation-Id": answer.meta["id"]}
 
 
 def _broken(payload: dict[str, Any]) -> str:
@@ -338,11 +368,16 @@ def _stream_images(ctx: Context, plan: Plan, d: Directives, text: str) -> int:
             io.sse(partials[1])
         io.wait(latency / 3)
         if d.stream_error:
-            # Like Google: the work was done, the stream broke; it is billed.
+            # Like Google: the work was done, the stream broke; it is billed, and
+            # the error event tells what it cost unless no_usage asks otherwise.
             bill_once(bill.cost, count, "stream_error")
-            io.sse(
-                {"type": "error", "error": {"message": "Generation failed", "code": "server_error"}}
-            )
+            error_event: dict[str, Any] = {
+                "type": "error",
+                "error": {"message": "Generation failed", "code": "server_error"},
+            }
+            if not d.no_usage:
+                error_event["usage"] = _image_usage(bill)
+            io.sse(error_event)
             io.sse("[DONE]")
             io.end_sse()
             return 200
@@ -565,8 +600,9 @@ def _image_chat(
         count = _count(plan, d)
         rendered = [render(plan, d, i) for i in range(count)]
         images = [_image_url_item(r.data, r.media_type, i) for i, r in enumerate(rendered)]
-        if d.preview and rendered:
-            preview = _image_url_item(_partial(rendered[0], plan, 0), plan.media_type, 0)
+        sends_preview = plan.endpoint.get("_emulator", {}).get("sends_preview")
+        if (d.preview or sends_preview) and rendered and rendered[0].index is not None:
+            preview = _image_url_item(_chat_preview(rendered[0], plan), plan.media_type, 0)
         bill = pricing.charge(model, plan.endpoint, _billables(plan, conversation.all_text, count))
         content = f"Here is your image: {text[:160]}" if talks else ""
         outcome = "ok"
@@ -682,6 +718,8 @@ def _record(ctx: Context, answer: Answer, *, streamed: bool, finish: str, api_ty
 
 
 def _send_chat(ctx: Context, answer: Answer, d: Directives) -> int:
+    if d.truncate:
+        answer.outcome = "truncated"
     if ctx.body.get("stream"):
         return _stream_chat(ctx, answer, d)
     ctx.io.wait(_latency(ctx, d))
@@ -720,7 +758,7 @@ def _send_chat(ctx: Context, answer: Answer, d: Directives) -> int:
         ],
         "usage": answer.usage,
     }
-    return _deliver(ctx, response, d)
+    return _deliver(ctx, response, d, _id_header(answer))
 
 
 def _stream_chat(ctx: Context, answer: Answer, d: Directives) -> int:
@@ -728,7 +766,7 @@ def _stream_chat(ctx: Context, answer: Answer, d: Directives) -> int:
     latency = _latency(ctx, d)
     meta = answer.meta
     charged = False
-    io.start_sse(d.stream_delay)
+    io.start_sse(d.stream_delay, _id_header(answer))
     try:
         io.sse_comment("OPENROUTER PROCESSING")
         io.sse(_chunk(meta, {"role": "assistant", "content": ""}))
@@ -750,6 +788,8 @@ def _stream_chat(ctx: Context, answer: Answer, d: Directives) -> int:
                     "raw": '{"error":"stream interrupted"}',
                 },
             }
+            if not d.no_usage:
+                error_chunk["usage"] = answer.usage
             io.sse(error_chunk)
             io.end_sse()
             return 200
@@ -805,11 +845,13 @@ def _run_tool(
             0,
         )
     rendered = render(plan, d, 0)
+    bill = pricing.charge(image_model, plan.endpoint, _billables(plan, text, 1))
+    if d.tool_shape == "imageb64":
+        return {"status": "ok", "imageB64": _b64(rendered.data)}, bill.cost, 1
     ext = {"image/svg+xml": "svg", "image/jpeg": "jpeg", "image/webp": "webp"}.get(
         rendered.media_type, "png"
     )
     name = ctx.state.store_file(rendered.data, rendered.media_type, ext)
-    bill = pricing.charge(image_model, plan.endpoint, _billables(plan, text, 1))
     url = f"{ctx.origin}/api/v1/__emulator__/files/{name}"
     return {"status": "ok", "imageUrl": url}, bill.cost, 1
 
@@ -833,10 +875,10 @@ def _tool_answer(
     _fail_if_asked(ctx, d, conversation.last_user, model["id"], provider)
     text = directives.strip(conversation.last_user)
     result, image_cost, count = _run_tool(ctx, tool, text, d)
-    if result["status"] == "ok":
-        content = f"Here is the image I generated for you.\n\n![{_alt(text)}]({result['imageUrl']})"
-    else:
-        content = f"I could not generate the image: {result['error']}"
+    # Responses carries the URL in its output item; its message text has it as
+    # markdown (or bare, for plain_url) whatever the item's shape.
+    shape = d.tool_shape if api == "chat" or d.tool_shape == "plain_url" else None
+    content, extra = _tool_message(result, text, shape)
     prompt_tokens = pricing.text_tokens(conversation.all_text) + TOOL_PROMPT_TOKENS
     completion_tokens = pricing.text_tokens(content) + TOOL_CALL_TOKENS
     cost = pricing.text_charge(prices, prompt_tokens, completion_tokens) + image_cost
@@ -855,7 +897,7 @@ def _tool_answer(
         usage=usage,
         cost=cost,
         native="stop",
-        extra={"images": [], "server_tool_results": [{"type": TOOL_TYPE} | result]},
+        extra=extra,
         prompt=text,
         image_count=count,
         outcome="ok" if result["status"] == "ok" else "tool_error",
@@ -864,6 +906,31 @@ def _tool_answer(
     if api == "chat":
         return _send_chat(ctx, answer, d)
     return _send_response(ctx, answer, d, result)
+
+
+def _tool_message(
+    result: dict[str, Any], text: str, chat_shape: str | None
+) -> tuple[str, dict[str, Any]]:
+    """The text model's reply after the tool ran, and any more message fields.
+
+    As on the real service the model writes the tool's URL into its text as
+    markdown; ``tool_shape=plain_url`` makes it a bare URL, and ``structured``
+    (or a Responses shape asked of Chat Completions) adds the tool result as
+    ``message.server_tool_results``.
+    """
+    url = result.get("imageUrl")
+    if result["status"] != "ok":
+        content = f"I could not generate the image: {result['error']}"
+    elif url and chat_shape == "plain_url":
+        content = f"Here is the image I generated for you: {url}"
+    elif url and chat_shape in (None, "markdown"):
+        content = f"Here is the image I generated for you.\n\n![{_alt(text)}]({url})"
+    else:
+        content = "Here is the image I generated for you."
+    extra: dict[str, Any] = {"images": []}
+    if chat_shape not in (None, "markdown", "plain_url") or result["status"] != "ok":
+        extra["server_tool_results"] = [{"type": TOOL_TYPE} | result]
+    return content, extra
 
 
 def _alt(text: str) -> str:
@@ -918,15 +985,30 @@ def responses(ctx: Context) -> int:
     return _send_response(ctx, answer, d, None)
 
 
+def _tool_item(result: dict[str, Any], shape: str | None) -> dict[str, Any]:
+    """The Responses output item of the tool: ``imageUrl`` by default, the URL
+    in ``result`` or only ``imageB64`` as ``tool_shape`` asks; ``markdown`` and
+    ``plain_url`` leave the URL to the message text alone."""
+    item: dict[str, Any] = {"type": TOOL_TYPE, "id": f"ig_{secrets.token_hex(12)}"}
+    if result["status"] != "ok":
+        return item | {"status": "failed", "error": result["error"]}
+    item["status"] = "completed"
+    url = result.get("imageUrl")
+    if "imageB64" in result:
+        item["imageB64"] = result["imageB64"]
+    elif shape == "result":
+        item["result"] = url
+    elif shape not in ("markdown", "plain_url"):
+        item["imageUrl"] = url
+    return item
+
+
 def _response_document(
-    answer: Answer, tool_result: dict[str, Any] | None, status: str
+    answer: Answer, tool_result: dict[str, Any] | None, status: str, shape: str | None = None
 ) -> dict[str, Any]:
     output: list[dict[str, Any]] = []
     if tool_result is not None:
-        output.append(
-            {"type": "openrouter:image_generation_call", "id": f"igc_{secrets.token_hex(12)}"}
-            | tool_result
-        )
+        output.append(_tool_item(tool_result, shape))
     output.append(
         {
             "type": "message",
@@ -962,6 +1044,8 @@ def _send_response(
 ) -> int:
     io = ctx.io
     latency = _latency(ctx, d)
+    if d.truncate:
+        answer.outcome = "truncated"
     if not ctx.body.get("stream"):
         io.wait(latency)
         if d.stream_error:
@@ -972,13 +1056,14 @@ def _send_response(
                 prompt=answer.prompt,
             )
         _record(ctx, answer, streamed=False, finish="stop", api_type="responses")
-        return _deliver(ctx, _response_document(answer, tool_result, "completed"), d)
-    document = _response_document(answer, tool_result, "completed")
-    io.start_sse(d.stream_delay)
+        document = _response_document(answer, tool_result, "completed", d.tool_shape)
+        return _deliver(ctx, document, d, _id_header(answer))
+    document = _response_document(answer, tool_result, "completed", d.tool_shape)
+    io.start_sse(d.stream_delay, _id_header(answer))
     charged = False
     try:
         io.sse_comment("OPENROUTER PROCESSING")
-        created = _response_document(answer, tool_result, "in_progress")
+        created = _response_document(answer, tool_result, "in_progress", d.tool_shape)
         io.sse({"type": "response.created", "response": created}, event="response.created")
         io.wait(latency)
         if d.stream_error:

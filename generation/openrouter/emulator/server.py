@@ -94,8 +94,10 @@ class Handler(BaseHTTPRequestHandler):
         self._head(status, content_type, headers, len(data))
         self._write(data)
 
-    def send_truncated(self, status: int, data: bytes, content_type: str) -> None:
-        self._head(status, content_type, None, len(data))
+    def send_truncated(
+        self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self._head(status, content_type, headers, len(data))
         self.close_connection = True
         self._write(data[: len(data) // 2])
         self._drop()
@@ -112,7 +114,9 @@ class Handler(BaseHTTPRequestHandler):
     _events = 0
     _stream_delay = 0.0
 
-    def start_sse(self, stream_delay: float | None = None) -> None:
+    def start_sse(
+        self, stream_delay: float | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         self._streaming = True
         self._events = 0
         configured = self.state.settings().stream_delay
@@ -121,6 +125,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self._write(b"")
 

@@ -132,6 +132,8 @@ class ChatApi(ImageFetcher):
                 break
             acc.note_envelope(chunk)
             if chunk.get("error"):
+                for choice in _coerce.as_list(chunk.get("choices")):
+                    acc.note_finish(_coerce.as_dict(choice))
                 raise self._chat_error(chunk, acc)
             for choice in _coerce.as_list(chunk.get("choices")):
                 choice = _coerce.as_dict(choice)

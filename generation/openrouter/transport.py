@@ -130,7 +130,7 @@ class Deadline:
     def error(self) -> OpenRouterError:
         return OpenRouterError(
             ErrorKind.TIMEOUT,
-            f"the answer did not arrive within {self.seconds:.0f} s",
+            f"the answer did not arrive within {self.seconds:g} s",
             retryable=False,
             may_be_charged=True,
         )

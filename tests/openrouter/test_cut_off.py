@@ -202,8 +202,11 @@ def test_image_api_stream_error_may_be_charged_even_without_partials(api, client
 
 
 def test_a_reported_cost_of_zero_is_not_charged(api, client):
-    answer = {"id": "gen-1", "choices": [{"finish_reason": "stop", "message": {"content": ""}}]}
-    answer["usage"] = {"cost": 0}
+    answer = {
+        "id": "gen-1",
+        "choices": [{"finish_reason": "stop", "message": {"content": ""}}],
+        "usage": {"cost": 0},
+    }
     api.post("/chat/completions").respond(200, json=answer)
     with pytest.raises(OpenRouterError) as caught:
         client.chat_image(GEMINI, "x", output_modalities=["image"])

@@ -104,7 +104,7 @@ def test_vector_model_stores_sanitised_svg(user: User, emulator: Any) -> None:
         ("[emulator:fail=502]", "upstream", ""),
         ("[emulator:fail=503]", "unavailable", ""),
         ("[emulator:bytes=garbage]", "invalid_image", "not a valid image"),
-        ("[emulator:bomb]", "invalid_image", "too large"),
+        ("[emulator:bomb]", "invalid_image", "megapixels, more than the 64 allowed"),
         ("[emulator:malformed]", "malformed", "may still have charged"),
     ],
 )

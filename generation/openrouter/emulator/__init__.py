@@ -19,6 +19,9 @@ control endpoint; the modules document the details:
 * ``pricing``       how usage and ``usage.cost`` are computed (tokens per image, …)
 * ``drawing``       pixel-size tables and image rendering
 * ``directives``    ``[emulator:…]`` prompt directives
+* ``generate``      the routes' shared machinery and the Image API; ``chat``
+  Chat Completions; ``tool`` the server tool and the Responses API; ``routes``
+  which of them answers a chat or Responses request
 
 Models (``/images/models``): google/gemini-2.5-flash-image (2 providers),
 google/gemini-3.1-flash-image-preview, openai/gpt-image-1 (streams),

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import generate
+from . import chat, generate, routes, tool
 from .errors import ApiError, unauthorized
 from .state import Config, State
 from .transport import ClientGone
@@ -22,8 +22,8 @@ CONTROL = f"{BASE}/__emulator__"
 MAX_BODY = 64 * 1024 * 1024
 GENERATION_ROUTES = {
     f"{BASE}/images": generate.images,
-    f"{BASE}/chat/completions": generate.chat,
-    f"{BASE}/responses": generate.responses,
+    f"{BASE}/chat/completions": routes.chat,
+    f"{BASE}/responses": routes.responses,
 }
 
 
@@ -391,7 +391,7 @@ def _best_prompt(body: dict[str, Any]) -> str:
         if isinstance(source, str):
             return source
         conversation = (
-            generate._read_messages(source) if "messages" in body else generate._read_input(source)
+            chat._read_messages(source) if "messages" in body else tool._read_input(source)
         )
         return conversation.last_user
     except ApiError:

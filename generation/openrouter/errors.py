@@ -123,6 +123,9 @@ class OpenRouterError(Exception):
     in seconds. Messages and metadata are scrubbed of anything key-shaped.
     """
 
+    # Errors pickled before this field existed unpickle without it.
+    credits_scope: str | None = None
+
     def __init__(
         self,
         kind: ErrorKind,

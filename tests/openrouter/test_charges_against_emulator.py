@@ -154,9 +154,17 @@ def test_expired_tool_image_keeps_the_charge(server, client):
     assert "http" not in error.user_message
 
 
-def test_streamed_image_api_refusal_is_a_refusal(client):
+def test_streamed_image_api_refusal_is_a_refusal_reported_free(server, client):
     error = caught(lambda: client.generate_image(GPT_IMAGE, "x [emulator:refuse]", stream=True))
-    assert error.kind is ErrorKind.REFUSED
+    assert (error.kind, error.may_be_charged, error.cost) == (ErrorKind.REFUSED, False, Decimal(0))
+    assert entries(server) == []
+
+
+def test_streamed_image_api_refusal_without_usage_may_be_charged(client):
+    error = caught(
+        lambda: client.generate_image(GPT_IMAGE, "x [emulator:refuse,no_usage]", stream=True)
+    )
+    assert (error.kind, error.may_be_charged, error.cost) == (ErrorKind.REFUSED, True, None)
 
 
 # Previews

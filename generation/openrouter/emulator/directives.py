@@ -21,7 +21,9 @@ on the image. Keys:
                      one (streamed: its own chunk; whole answer: first in ``images``)
 ``stream_error``     streaming: an error event after the partials (charged), with
                      ``usage.cost`` in it; buffered: a 502 (not charged)
-``no_usage``         with ``stream_error``: the error event carries no ``usage``
+``no_usage``         with ``stream_error`` (or ``refuse`` on a streamed Image API
+                     request, whose error event otherwise reports a cost of 0):
+                     the error event carries no ``usage``
 ``malformed``        the 200 body (or one SSE event) is not valid JSON (charged)
 ``truncate``         the body or stream is cut off midway and the connection
                      closed (charged; chat and responses send ``X-Generation-Id``

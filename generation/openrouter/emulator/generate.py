@@ -285,16 +285,18 @@ def _stream_images(ctx: Context, plan: Plan, d: Directives, text: str) -> int:
         if d.refuse:
             io.wait(latency)
             # Not billed: Image API billing is all-or-nothing, and the error event
-            # carries no usage that could tell a client what it cost.
-            io.sse(
-                {
-                    "type": "error",
-                    "error": {
-                        "message": "Image generation refused by the provider's safety system (IMAGE_SAFETY)",
-                        "code": "content_policy_violation",
-                    },
-                }
-            )
+            # says so with a cost of zero (without it, with no_usage, a client
+            # cannot tell and must assume it may have been charged).
+            refusal_event: dict[str, Any] = {
+                "type": "error",
+                "error": {
+                    "message": "Image generation refused by the provider's safety system (IMAGE_SAFETY)",
+                    "code": "content_policy_violation",
+                },
+            }
+            if not d.no_usage:
+                refusal_event["usage"] = {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0}
+            io.sse(refusal_event)
             io.sse("[DONE]")
             io.end_sse()
             return 200

@@ -578,23 +578,31 @@ def test_truncated_chat_stream(http: httpx.Client) -> None:
         chat(http, "x [emulator:truncate]", stream=True)
 
 
-@pytest.mark.parametrize("stream", [False, True])
-def test_truncated_chat_sends_its_generation_id_before_cutting(
-    http: httpx.Client, stream: bool
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("route", ["/chat/completions", "/responses"])
+def test_truncated_answer_sends_its_generation_id_before_cutting(
+    server: EmulatorServer, http: httpx.Client, route: str, stream: bool
 ) -> None:
-    body = {
-        "model": "google/gemini-2.5-flash-image",
-        "messages": [{"role": "user", "content": "x [emulator:truncate]"}],
-        "stream": stream,
-    }
+    server.state.update_config({"generation_404_seconds": 0})
+    prompt = "x [emulator:truncate]"
+    if route == "/responses":
+        body: dict[str, Any] = {"model": "openai/gpt-4o-mini", "input": prompt}
+    else:
+        body = {
+            "model": "google/gemini-2.5-flash-image",
+            "messages": [{"role": "user", "content": prompt}],
+        }
     received: list[bytes] = []
-    with http.stream("POST", "/chat/completions", json=body) as response:
+    with http.stream("POST", route, json=body | {"stream": stream}) as response:
         generation_id = response.headers["X-Generation-Id"]
         with pytest.raises(httpx.RemoteProtocolError):
             received.extend(response.iter_bytes())
     assert generation_id.encode() in b"".join(received)  # in the body or the chunks sent
     (charge,) = charges(http)
     assert (charge["generation_id"], charge["outcome"]) == (generation_id, "truncated")
+    record = http.get("/generation", params={"id": generation_id})
+    assert record.status_code == 200
+    assert Decimal(str(record.json()["data"]["total_cost"])) == Decimal(charge["cost"])
 
 
 @pytest.mark.parametrize("no_usage", [False, True])
@@ -609,7 +617,7 @@ def test_image_stream_error_event_carries_its_cost_unless_told_not_to(
     if no_usage:
         assert "usage" not in error
     else:
-        assert str(error["usage"]["cost"]) == charge["cost"]
+        assert Decimal(str(error["usage"]["cost"])) == Decimal(charge["cost"])
 
 
 @pytest.mark.parametrize(

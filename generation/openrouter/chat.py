@@ -14,14 +14,10 @@ from generation.openrouter.answers import (
     message_text,
     refusal,
 )
+from generation.openrouter.deadline import Deadline
 from generation.openrouter.errors import ErrorKind, OpenRouterError, RequestInvalid
 from generation.openrouter.fetch import ImageFetcher, unreadable_image
-from generation.openrouter.transport import (
-    Deadline,
-    check_max_tokens,
-    check_prompt,
-    is_event_stream,
-)
+from generation.openrouter.transport import check_max_tokens, check_prompt, is_event_stream
 from generation.openrouter.types import GeneratedImage, GenerationResult, PartialImage
 from generation.openrouter.validation import (
     chat_modalities,

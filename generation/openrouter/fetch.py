@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 
 from generation.openrouter import media
+from generation.openrouter.deadline import Deadline
 from generation.openrouter.errors import ErrorKind, OpenRouterError
-from generation.openrouter.transport import Deadline, Transport
+from generation.openrouter.transport import Transport
 from generation.openrouter.types import GeneratedImage
 
 FETCH_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=10.0, pool=10.0)

@@ -10,9 +10,10 @@ import httpx
 
 from generation.openrouter import _coerce
 from generation.openrouter.answers import ChatAnswer, is_safety_error, may_be_charged, sum_usage
+from generation.openrouter.deadline import Deadline
 from generation.openrouter.errors import ErrorKind, OpenRouterError
 from generation.openrouter.fetch import ImageFetcher, unreadable_image
-from generation.openrouter.transport import Deadline, check_prompt, is_event_stream
+from generation.openrouter.transport import check_prompt, is_event_stream
 from generation.openrouter.types import (
     Endpoint,
     GeneratedImage,

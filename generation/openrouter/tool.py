@@ -17,9 +17,10 @@ from generation.openrouter.answers import (
     responses_text,
     tool_error,
 )
+from generation.openrouter.deadline import Deadline
 from generation.openrouter.errors import OpenRouterError, RequestInvalid
 from generation.openrouter.fetch import ImageFetcher
-from generation.openrouter.transport import Deadline, check_max_tokens, check_prompt
+from generation.openrouter.transport import check_max_tokens, check_prompt
 from generation.openrouter.types import GeneratedImage, GenerationResult
 from generation.openrouter.validation import check_model_id, validate_tool_parameters
 

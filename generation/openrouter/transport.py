@@ -284,6 +284,9 @@ class Transport:
                     ErrorKind.TOO_LARGE, f"response exceeds {limit} bytes", retryable=False
                 )
             deadline.check()
+        # The connection goes back to the pool now: its timer must not shut it
+        # under the next request (a tool image fetched from the same host).
+        deadline.cancel()
         return body
 
     def _read_json(
@@ -364,11 +367,13 @@ class Transport:
                 while pending:
                     event = pending.pop()
                     if event.is_done:
+                        deadline.cancel()
                         yield None
                         return
                     chunk = _event_json(event)
                     del event
                     yield chunk
+            deadline.cancel()
             for event in decoder.close():
                 if event.is_done:
                     yield None

@@ -86,24 +86,40 @@ def _verify_raster(data: bytes) -> VerifiedImage:
             # Checked from the header, before a pixel is decoded (Pillow itself
             # only warns between one and two times its cap).
             if width * height > MAX_PIXELS:
-                raise ImageRejected(
-                    f"the image declares {width}×{height} pixels, more than the "
-                    f"{MAX_PIXELS // 1_000_000} megapixel limit"
-                )
+                raise ImageRejected(_too_many_pixels(width * height))
             probe.verify()  # structure and checksums, without decoding pixels
         if not fmt or fmt not in RASTER_FORMATS:
-            raise ImageRejected(f"unsupported image format {fmt!r}")
+            raise ImageRejected(
+                f"the image format {fmt or 'unknown'} is not accepted (only {_ACCEPTED} are)"
+            )
         with PILImage.open(io.BytesIO(data), formats=[fmt]) as image:
             image.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))  # JPEG: decode small
             image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
             thumbnail = _webp(image)
     except PILImage.DecompressionBombError as exc:
-        raise ImageRejected(f"the image is too large to decode safely ({exc})") from None
+        # Pillow's text ("…could be decompression bomb DOS attack") is not for people.
+        declared = re.search(r"\((\d+) pixels\)", str(exc))
+        raise ImageRejected(
+            _too_many_pixels(int(declared.group(1)) if declared else None)
+        ) from None
     except ImageRejected:
         raise
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageRejected(f"the model sent data that is not a valid image ({exc})") from None
+    except PILImage.UnidentifiedImageError:
+        raise ImageRejected(f"the data is not a valid image ({_ACCEPTED} are accepted)") from None
+    except (OSError, SyntaxError, ValueError):
+        # Pillow's messages name its internals (and print object reprs).
+        raise ImageRejected("the image data is incomplete or damaged") from None
     return VerifiedImage(data, RASTER_FORMATS[fmt], width, height, thumbnail, "image/webp")
+
+
+_ACCEPTED = "PNG, JPEG, WebP and GIF"
+
+
+def _too_many_pixels(pixels: int | None) -> str:
+    limit = MAX_PIXELS // 1_000_000
+    if pixels is None:
+        return f"the image declares more than the {limit} megapixels allowed"
+    return f"the image declares {pixels / 1_000_000:,.0f} megapixels, more than the {limit} allowed"
 
 
 def _webp(image: PILImage.Image) -> bytes:
@@ -178,7 +194,10 @@ def _verify_svg(data: bytes) -> VerifiedImage:
     except DefusedXmlException:
         raise ImageRejected("the SVG declares a DTD or entities, which are not allowed") from None
     except ElementTree.ParseError as exc:
-        raise ImageRejected(f"the SVG is not well-formed XML ({exc})") from None
+        line, column = exc.position
+        raise ImageRejected(
+            f"the SVG is not well-formed XML (error at line {line}, column {column})"
+        ) from None
     if _local(root.tag) != "svg":
         raise ImageRejected("the document is not an SVG image")
     _clean_svg(root)

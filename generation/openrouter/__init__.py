@@ -3,7 +3,9 @@
 Build a client with ``client_from_settings()`` (or ``OpenRouterClient(...)``
 directly) and use it as a context manager. Failures are ``RequestInvalid``
 (raised before sending; fix the named field) or ``OpenRouterError`` (check
-``retryable``; ``may_be_charged``/``cost`` tell whether money was spent).
+``retryable``; ``may_be_charged``/``cost`` tell whether money was spent and
+``generation_id`` lets ``GET /generation`` confirm it; ``kind`` is
+``interrupted`` when an accepted answer was cut off on the way).
 """
 
 from __future__ import annotations

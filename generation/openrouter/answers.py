@@ -1,8 +1,10 @@
 """Reading generation answers: what a chat or Responses body delivered.
 
-Pure functions over parsed JSON, no HTTP: the chat accumulator shared by the
-whole and the streamed answer, the search for server-tool results, and the
-mapping of an answer without an image to a refusal.
+Pure functions over parsed JSON, no HTTP: the accumulator of what an answer
+delivered (shared by whole and streamed answers, and by the errors raised once
+OpenRouter accepted a request), the rule that tells preview images from final
+ones, the search for server-tool results, and the mapping of an answer without
+an image to a refusal.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from generation.openrouter import _coerce
+from generation.openrouter import _coerce, media
 from generation.openrouter.errors import ErrorKind, OpenRouterError
 from generation.openrouter.types import GeneratedImage, GenerationResult, Usage
 
@@ -25,8 +27,31 @@ _POLICY_RE = re.compile(r"polic|safety|moderat|refus|prohibit|not allowed|inappr
 # Native finish reasons of provider safety filters (Gemini's IMAGE_SAFETY,
 # PROHIBITED_CONTENT, BLOCKLIST, SPII; "content_filter" elsewhere).
 _SAFETY_REASON_RE = re.compile(r"SAFETY|PROHIBITED|BLOCKLIST|SPII|content_filter|RECITATION", re.I)
-_OK_STATUSES = frozenset({"ok", "success", "succeeded", "completed"})
-_ERROR_STATUSES = frozenset({"error", "failed"})
+# Stream errors that are refusals: narrower than _POLICY_RE, since an error
+# message may say "connection refused".
+_SAFETY_ERROR_RE = re.compile(
+    r"safety|moderat|content[ _-]?polic|content[ _-]?filter|prohibited|blocklist|flagged", re.I
+)
+_ERROR_STATUSES = frozenset({"error", "failed", "incomplete"})
+_IMAGE_URL_KEYS = ("imageUrl", "image_url", "imageURL", "url")
+_IMAGE_B64_KEYS = ("imageB64", "image_b64", "b64_json")
+# An image in markdown (``![alt](url "title")``, the URL maybe in <…>), as the
+# text model writes the tool's result into its answer.
+_MARKDOWN_IMAGE_RE = re.compile(
+    r"!\[[^\]]*\]\(\s*<?((?:https?://|data:image/)[^\s)>]+)>?(?:\s+\"[^\"]*\")?\s*\)", re.I
+)
+_PLAIN_URL_RE = re.compile(r"https?://[^\s<>()\[\]\"'`]+", re.I)
+# Two images are "the same shape" when their aspect ratios differ by under 2 %.
+_SAME_RATIO = 0.02
+
+
+def is_safety_error(code: object, message: str | None) -> bool:
+    """Whether a stream's error (its code, message or native finish reason)
+    is a provider's safety or moderation refusal rather than a failure."""
+    code_text = str(code) if isinstance(code, (str, int)) and not isinstance(code, bool) else ""
+    return bool(
+        _SAFETY_ERROR_RE.search(code_text) or (message and _SAFETY_ERROR_RE.search(message))
+    )
 
 
 def may_be_charged(usage: Usage | None) -> bool:
@@ -67,9 +92,22 @@ class ChatAnswer:
     def cost(self) -> Decimal | None:
         return self.usage.cost if self.usage is not None else None
 
+    def attach(self, exc: OpenRouterError) -> OpenRouterError:
+        """``exc``, raised after OpenRouter accepted the request, completed with
+        what had arrived: the generation id, the cost, the provider. Never
+        retryable (retrying would pay again); may be charged unless a cost of
+        zero was reported."""
+        exc.generation_id = exc.generation_id or self.generation_id
+        if exc.cost is None:
+            exc.cost = self.cost
+        exc.provider = exc.provider or self.provider
+        exc.retryable = False
+        exc.may_be_charged = exc.cost is None or exc.cost > 0
+        return exc
+
     def result(self, model: str) -> GenerationResult:
         return GenerationResult(
-            images=self.images,
+            images=final_images(self.images),
             text="".join(self.text),
             generation_id=self.generation_id,
             provider=self.provider,
@@ -81,31 +119,83 @@ class ChatAnswer:
         )
 
 
+def final_images(images: Sequence[GeneratedImage]) -> list[GeneratedImage]:
+    """The images of one answer without its previews, in order.
+
+    Some models send a smaller preview before the final image. The rule: an
+    image is a preview when a *later* image of the same answer has the same
+    aspect ratio (within 2 %) and more pixels. Images of the same size are
+    all kept (``n`` > 1), and so is any image whose size cannot be read from
+    its header (SVG, unknown formats): only a clearly superseded image goes.
+    """
+    sizes = [media.image_size(image.data) for image in images]
+    kept = []
+    for index, image in enumerate(images):
+        size = sizes[index]
+        if size is None or not _superseded(size, sizes[index + 1 :]):
+            kept.append(image)
+    return kept
+
+
+def _superseded(size: tuple[int, int], later: Sequence[tuple[int, int] | None]) -> bool:
+    width, height = size
+    if width <= 0 or height <= 0:
+        return False
+    ratio = width / height
+    for other in later:
+        if other is None or other[0] <= 0 or other[1] <= 0:
+            continue
+        if (
+            other[0] * other[1] > width * height
+            and abs(other[0] / other[1] / ratio - 1) < _SAME_RATIO
+        ):
+            return True
+    return False
+
+
 @dataclass
 class ToolRef:
+    """One tool image: a URL to fetch or base64 bytes. ``from_text`` marks a
+    URL only seen as a plain link in the model's text: it may not be an image."""
+
     url: str = ""
     b64: str | None = None
+    from_text: bool = False
 
 
 @dataclass
 class ToolFindings:
-    """Tool results found anywhere in a chat or Responses answer.
+    """Tool images found anywhere in a chat or Responses answer.
 
-    The server tool is in beta and its result's place in the answer is not
-    documented, so the whole tree is searched: objects with ``status`` and
-    ``imageUrl``/``image_url``, ``image_url: {url}`` parts, base64 ``result``
-    of ``*image_generation*`` items, and JSON strings under ``output``,
-    ``result`` or ``content`` of non-assistant objects (tool outputs).
+    The documented answers put them in several places, all searched:
+
+    * structured results anywhere in the tree: objects with ``status`` and
+      ``imageUrl``/``image_url``/``url`` (a string or ``{url}``), ``imageB64``,
+      or ``result`` (a URL, base64 of an ``*image_generation*`` item, or a
+      JSON string of such an object, as tool outputs carry it);
+    * Responses output items of ``type: "openrouter:image_generation"``;
+    * the assistant's text, where the model writes the tool's URL as markdown
+      (``![Generated image](https://…)``), or failing that as a plain URL.
+
+    Structured results win; markdown images are used when there are none,
+    plain URLs only when there is neither. ``errors`` holds the messages of
+    tool results with an error status.
     """
 
     refs: list[ToolRef] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
 
-    def add_url(self, url: str) -> None:
+    def add_url(self, url: str, *, from_text: bool = False) -> None:
+        url = url.strip()
         if url and url not in self._seen:
             self._seen.add(url)
-            self.refs.append(ToolRef(url=url))
+            self.refs.append(ToolRef(url=url, from_text=from_text))
+
+    def add_b64(self, b64: str) -> None:
+        if b64 not in self._seen:
+            self._seen.add(b64)
+            self.refs.append(ToolRef(b64=b64))
 
     def walk(self, node: object, depth: int = 0) -> None:
         if depth > 32:
@@ -116,25 +206,15 @@ class ToolFindings:
             return
         if not isinstance(node, dict):
             return
-        status = _coerce.as_str(node.get("status"))
-        image_url = node.get("imageUrl", node.get("image_url"))
-        if status is not None and status.lower() in _OK_STATUSES and isinstance(image_url, str):
-            self.add_url(image_url)
-        elif status is not None and status.lower() in _ERROR_STATUSES and node.get("error"):
+        status = (_coerce.as_str(node.get("status")) or "").lower()
+        kind = _coerce.as_str(node.get("type")) or ""
+        is_tool = "image_generation" in kind or kind == "image_url"
+        if status in _ERROR_STATUSES and node.get("error"):
             error = node["error"]
             message = _coerce.as_str(error) or _coerce.as_str(_coerce.as_dict(error).get("message"))
             self.errors.append(message or "image generation failed")
-        if isinstance(image_url, dict):
-            self.add_url(_coerce.as_str(image_url.get("url")) or "")
-        kind = _coerce.as_str(node.get("type")) or ""
-        result = node.get("result")
-        if (
-            "image_generation" in kind
-            and isinstance(result, str)
-            and len(result) > 64
-            and not result.lstrip().startswith("{")
-        ):
-            self.refs.append(ToolRef(b64=result))
+        elif status or is_tool:
+            self._take_result(node, is_tool)
         assistant = node.get("role") == "assistant"
         for key, value in node.items():
             if isinstance(value, (dict, list)):
@@ -148,6 +228,39 @@ class ToolFindings:
             ):
                 with suppress(ValueError):
                     self.walk(_coerce.loads(value), depth + 1)
+
+    def _take_result(self, node: Mapping[str, Any], is_tool: bool) -> None:
+        for key in _IMAGE_URL_KEYS:
+            value = node.get(key)
+            if key == "url" and not is_tool:
+                continue  # a bare "url" is only a tool image inside a tool item
+            url = _coerce.as_str(value) or _coerce.as_str(_coerce.as_dict(value).get("url"))
+            if url:
+                self.add_url(url)
+        for key in _IMAGE_B64_KEYS:
+            b64 = _coerce.as_str(node.get(key))
+            if b64 and len(b64) > 64:
+                self.add_b64(b64)
+        result = _coerce.as_str(node.get("result"))
+        if result is None:
+            return
+        text = result.strip()
+        if text.lower().startswith(("https://", "http://", "data:image/")):
+            self.add_url(text)
+        elif is_tool and len(text) > 64 and not text.startswith("{"):
+            self.add_b64(text)
+
+    def scan_text(self, text: str) -> None:
+        """URLs the model wrote into its answer; used only when nothing
+        structured was found."""
+        if self.refs or not text:
+            return
+        for match in _MARKDOWN_IMAGE_RE.finditer(text):
+            self.add_url(match.group(1))
+        if self.refs:
+            return
+        for match in _PLAIN_URL_RE.finditer(text):
+            self.add_url(match.group(0).rstrip(".,;:!?*_'"), from_text=True)
 
 
 def message_text(content: object) -> str:
@@ -206,7 +319,9 @@ def refusal(acc: ChatAnswer) -> OpenRouterError:
         message = f"the answer ended without one ({reason})"
     else:
         message = "the answer had no image"
-    text = "".join(acc.text).strip()
+    # Links are dropped from the quote: a tool image's address is temporary.
+    text = _PLAIN_URL_RE.sub("[link]", _MARKDOWN_IMAGE_RE.sub("[image]", "".join(acc.text)))
+    text = " ".join(text.split())
     if text:
         message += f"; the model said: {text[:300]}"
     return OpenRouterError(

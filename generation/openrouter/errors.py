@@ -35,6 +35,9 @@ class ErrorKind(StrEnum):
     STREAM_ERROR = "stream_error"
     MALFORMED = "malformed"
     NETWORK = "network"
+    # OpenRouter accepted the generation request, then the answer was lost on the
+    # way (cut-off body or stream, dropped connection): it may have been charged.
+    INTERRUPTED = "interrupted"
 
 
 # Transient unless the raiser knows better (a read timeout on a generation is
@@ -48,6 +51,15 @@ _RETRYABLE_KINDS = frozenset(
         ErrorKind.NETWORK,
     }
 )
+
+# Which limit a 402 (or 403 "Key limit exceeded") reports. The two wordings
+# OpenRouter uses for a key's own cap name the key or its settings page;
+# everything else is the account's balance.
+_KEY_LIMIT_RE = re.compile(
+    r"key limit|settings/keys|key with a higher|limit of (?:this|the) key", re.I
+)
+CREDITS_ACCOUNT = "account"
+CREDITS_KEY = "key"
 
 # Keys must never reach a message, a repr or a log line, even when a provider
 # echoes a request back in its error text.
@@ -99,12 +111,20 @@ class OpenRouterError(Exception):
     ``status`` is the HTTP status (for an error reported inside a 200 body,
     the code it carries). ``retryable`` is true only when the same request
     can succeed later *and* the failed attempt was not charged.
-    ``may_be_charged`` is true when money may have been spent (a refusal that
-    still cost tokens, a stream that broke after data arrived, a generation
-    abandoned on a read timeout); ``cost`` and ``generation_id`` carry what
-    OpenRouter told us about that charge, if anything. ``retry_after`` is in
-    seconds. Messages and metadata are scrubbed of anything key-shaped.
+    ``may_be_charged`` is true when money may have been spent: every error
+    raised after OpenRouter accepted a generation request (a refusal that
+    still cost tokens, a cut-off body or stream, a stream error, an image that
+    could not be fetched or read), unless the answer reported a cost of zero.
+    ``cost`` is the ``usage.cost`` that arrived before the failure, if any;
+    ``generation_id`` the ``gen-…`` id known by then (``X-Generation-Id``
+    header or any chunk read), for ``GET /generation`` to confirm the charge.
+    ``credits_scope`` says, for ``credits``, whether the ``"account"`` ran
+    out of credits or the ``"key"`` reached its own limit. ``retry_after`` is
+    in seconds. Messages and metadata are scrubbed of anything key-shaped.
     """
+
+    # Errors pickled before this field existed unpickle without it.
+    credits_scope: str | None = None
 
     def __init__(
         self,
@@ -120,6 +140,7 @@ class OpenRouterError(Exception):
         may_be_charged: bool = False,
         cost: Decimal | None = None,
         generation_id: str | None = None,
+        credits_scope: str | None = None,
         secret: str | None = None,
     ) -> None:
         self.kind = kind
@@ -133,6 +154,7 @@ class OpenRouterError(Exception):
         self.may_be_charged = may_be_charged
         self.cost = cost
         self.generation_id = generation_id
+        self.credits_scope = credits_scope
         super().__init__(str(self))
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -157,7 +179,16 @@ class OpenRouterError(Exception):
 
     @property
     def user_message(self) -> str:
-        """One sentence a person can act on; safe to show on a page."""
+        """Plain sentences a person can act on, each ending with a full stop;
+        safe to show on a page (no key, no URL of a generated image). When the
+        attempt may have been charged and the charge is unknown, it says so
+        and advises against simply trying again."""
+        text = _sentence(self._what_happened())
+        if self.may_be_charged and self.cost is None and self.kind not in _SAYS_CHARGED:
+            text += " It may have been charged, so do not simply try again."
+        return text
+
+    def _what_happened(self) -> str:
         provider = f" ({self.provider})" if self.provider else ""
         match self.kind:
             case ErrorKind.RATE_LIMITED:
@@ -166,11 +197,19 @@ class OpenRouterError(Exception):
                         "OpenRouter is rate limiting us; "
                         f"try again in {max(1, round(self.retry_after))} s."
                     )
-                return "OpenRouter is rate limiting us; try again in a minute."
+                return "OpenRouter is rate limiting us; try again in a minute"
+            case ErrorKind.CREDITS if self.credits_scope == CREDITS_KEY:
+                return (
+                    "The OpenRouter key has reached its spending limit. "
+                    "Ask an admin to raise the key's limit in OpenRouter's key settings"
+                )
             case ErrorKind.CREDITS:
-                return "The OpenRouter account is out of credits."
+                return (
+                    "The OpenRouter account is out of credits. "
+                    "Ask an admin to top up the account's credits on OpenRouter"
+                )
             case ErrorKind.AUTH:
-                return "OpenRouter refused the API key; check OPENROUTER_API_KEY."
+                return "OpenRouter refused the API key; check OPENROUTER_API_KEY"
             case ErrorKind.MODERATION:
                 detail = ", ".join(self.reasons) or self.message
                 return f"The prompt was refused by moderation: {detail}"
@@ -184,24 +223,41 @@ class OpenRouterError(Exception):
                 return f"The request or its response is too large: {self.message}"
             case ErrorKind.TIMEOUT if not self.retryable:
                 return (
-                    "The generation took too long and was abandoned; "
-                    "it may still have been charged."
+                    "The generation took too long and was abandoned. It may still have "
+                    "been charged, so do not simply try again"
                 )
             case ErrorKind.TIMEOUT:
-                return "OpenRouter timed out; try again."
+                return "OpenRouter timed out; try again"
+            case ErrorKind.INTERRUPTED:
+                return (
+                    "The answer from OpenRouter was cut off before it arrived whole. "
+                    "The generation may have been charged, so do not simply try again"
+                )
             case ErrorKind.UPSTREAM if not self.retryable:
                 return f"The image provider failed{provider}: {self.message}"
             case ErrorKind.UPSTREAM:
-                return f"The image provider failed{provider}; try again."
+                return f"The image provider failed{provider}; try again"
             case ErrorKind.UNAVAILABLE:
-                return "No provider can serve this model right now; try again later."
+                return "No provider can serve this model right now; try again later"
             case ErrorKind.STREAM_ERROR:
                 return f"The generation failed part-way{provider}: {self.message}"
             case ErrorKind.MALFORMED:
-                return "OpenRouter sent a response we could not read."
+                return "OpenRouter sent an answer we could not read"
             case ErrorKind.NETWORK:
-                return "Could not reach OpenRouter; try again."
+                return "Could not reach OpenRouter; try again"
         return self.message  # pragma: no cover - every kind is matched above
+
+
+# Kinds whose own message already says the attempt may have been charged.
+_SAYS_CHARGED = frozenset({ErrorKind.TIMEOUT, ErrorKind.INTERRUPTED})
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending with a full stop (texts from providers often lack one)."""
+    text = text.strip()
+    if not text:
+        return text
+    return text if text[-1] in ".!?" else f"{text}."
 
 
 def _restore_error(state: dict[str, Any]) -> OpenRouterError:
@@ -231,8 +287,18 @@ _STATUS_KINDS: dict[int, ErrorKind] = {
 }
 
 
-def kind_for_status(status: int, metadata: Mapping[str, Any] | None = None) -> ErrorKind:
+def credits_scope(message: str) -> str:
+    """``"key"`` when a credits error names the key's own limit, else ``"account"``."""
+    return CREDITS_KEY if _KEY_LIMIT_RE.search(message) else CREDITS_ACCOUNT
+
+
+def kind_for_status(
+    status: int, metadata: Mapping[str, Any] | None = None, message: str = ""
+) -> ErrorKind:
     kind = _STATUS_KINDS.get(status)
+    if status == 403 and _KEY_LIMIT_RE.search(message):
+        # "Key limit exceeded (total limit)" comes as a 403 as well as a 402.
+        return ErrorKind.CREDITS
     if kind is ErrorKind.MODERATION:
         # 403 also means "this key may not do that" (GET /credits with an
         # ordinary key); only a body naming moderation reasons is moderation.
@@ -297,7 +363,7 @@ def error_from_payload(
             metadata["raw"] = _coerce.loads(raw)
     code = error.get("code")
     message = _coerce.as_str(error.get("message")) or f"HTTP {status} from OpenRouter"
-    kind = kind_for_status(status, metadata)
+    kind = kind_for_status(status, metadata, message)
     retry_after = parse_retry_after(headers or {}, now=now)
     if kind is ErrorKind.RATE_LIMITED and retry_after is None:
         retry_after = _coerce.as_int(metadata.get("retry_after"))
@@ -311,5 +377,6 @@ def error_from_payload(
         retry_after=retry_after,
         retryable=retryable,
         may_be_charged=may_be_charged,
+        credits_scope=credits_scope(message) if kind is ErrorKind.CREDITS else None,
         secret=secret,
     )

@@ -104,8 +104,8 @@ def test_vector_model_stores_sanitised_svg(user: User, emulator: Any) -> None:
         ("[emulator:fail=502]", "upstream", ""),
         ("[emulator:fail=503]", "unavailable", ""),
         ("[emulator:bytes=garbage]", "invalid_image", "not a valid image"),
-        ("[emulator:bomb]", "invalid_image", "too large"),
-        ("[emulator:malformed]", "malformed", "may still have charged"),
+        ("[emulator:bomb]", "invalid_image", "megapixels, more than the 64 allowed"),
+        ("[emulator:malformed]", "malformed", "may have been charged"),
     ],
 )
 def test_upstream_failures_end_with_a_clear_message(

@@ -270,7 +270,7 @@ def test_safety_refusal_is_a_failed_job_with_its_cost(api, client):
     assert error.kind is ErrorKind.REFUSED
     assert not error.retryable
     assert error.user_message == (
-        "The model did not produce an image: blocked by the provider's safety filter (IMAGE_SAFETY)"
+        "The model did not produce an image: blocked by the provider's safety filter (IMAGE_SAFETY)."
     )
     assert error.code == "IMAGE_SAFETY"
     assert error.cost == Decimal("0.000012")
@@ -386,12 +386,13 @@ def test_mid_stream_error_chunk(api, client):
     assert error.generation_id == "gen-stream-1"
 
 
-def test_truncated_stream_is_malformed(api, client):
+def test_truncated_stream_is_interrupted(api, client):
     body = sse_body(chunk({"content": "Drawing"}), done=False)
     api.post("/chat/completions").mock(return_value=sse_response(body))
     with pytest.raises(OpenRouterError) as caught:
         client.chat_image(GEMINI, "x", output_modalities=["image"], stream=True)
-    assert (caught.value.kind, caught.value.retryable) == (ErrorKind.MALFORMED, False)
+    assert (caught.value.kind, caught.value.retryable) == (ErrorKind.INTERRUPTED, False)
+    assert caught.value.may_be_charged
 
 
 def test_stream_request_answered_with_json(api, client):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -561,7 +562,10 @@ TOOL = {
 }
 
 
-def test_server_tool_in_chat_returns_a_fetchable_image_url(http: httpx.Client) -> None:
+MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\((\S+)\)")
+
+
+def test_server_tool_in_chat_returns_its_url_as_markdown_in_the_text(http: httpx.Client) -> None:
     response = chat_image(
         http, "openai/gpt-4o-mini", "Create an image of a futuristic city", tools=[TOOL]
     )
@@ -570,12 +574,12 @@ def test_server_tool_in_chat_returns_a_fetchable_image_url(http: httpx.Client) -
     body = response.json()
     message = body["choices"][0]["message"]
     assert message["images"] == []
-    (result,) = message["server_tool_results"]
-    assert result["type"] == "openrouter:image_generation"
-    assert result["status"] == "ok"
-    assert result["imageUrl"] in message["content"]
-    assert result["imageUrl"].startswith(f"{http.base_url.scheme}://{http.base_url.host}")
-    fetched = httpx.get(result["imageUrl"])
+    # As on the real service: no structured result, only the model's markdown.
+    assert "server_tool_results" not in message
+    (url,) = MARKDOWN_IMAGE.findall(message["content"])
+    assert url.startswith(f"{http.base_url.scheme}://{http.base_url.host}")
+    assert response.headers["X-Generation-Id"] == body["id"]
+    fetched = httpx.get(url)
     assert fetched.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(fetched.content)).size == (1536, 1024)
     assert body["usage"]["server_tool_use"] == {"image_generation_requests": 1}
@@ -583,14 +587,37 @@ def test_server_tool_in_chat_returns_a_fetchable_image_url(http: httpx.Client) -
     assert body["usage"]["cost"] > 408 * 4e-05
 
 
-def test_server_tool_streams_its_result_in_a_delta(http: httpx.Client) -> None:
+def test_server_tool_shape_structured_adds_the_tool_result(http: httpx.Client) -> None:
+    response = chat_image(
+        http, "openai/gpt-4o-mini", "a city [emulator:tool_shape=structured]", tools=[TOOL]
+    )
+
+    message = response.json()["choices"][0]["message"]
+    (result,) = message["server_tool_results"]
+    assert (result["type"], result["status"]) == ("openrouter:image_generation", "ok")
+    assert result["imageUrl"] not in message["content"]
+    assert httpx.get(result["imageUrl"]).status_code == 200
+
+
+def test_server_tool_shape_plain_url_puts_a_bare_url_in_the_text(http: httpx.Client) -> None:
+    response = chat_image(
+        http, "openai/gpt-4o-mini", "a city [emulator:tool_shape=plain_url]", tools=[TOOL]
+    )
+
+    message = response.json()["choices"][0]["message"]
+    assert "server_tool_results" not in message
+    assert not MARKDOWN_IMAGE.search(message["content"])
+    (url,) = re.findall(r"https?://\S+", message["content"])
+    assert httpx.get(url).status_code == 200
+
+
+def test_server_tool_streams_its_markdown_in_a_delta(http: httpx.Client) -> None:
     response = chat_image(http, "openai/gpt-4o-mini", "draw a kite", tools=[TOOL], stream=True)
 
     events = sse(response.text)
-    results = [
-        r for e in events[:-1] for r in e["choices"][0]["delta"].get("server_tool_results", [])
-    ]
-    assert results[0]["status"] == "ok"
+    text = "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-1])
+    assert MARKDOWN_IMAGE.search(text)
+    assert {e["id"] for e in events[:-1]} == {response.headers["X-Generation-Id"]}
     assert events[-2]["usage"]["cost"] > 0
 
 
@@ -629,12 +656,35 @@ def test_server_tool_in_the_responses_api(http: httpx.Client) -> None:
     assert body["object"] == "response"
     assert body["status"] == "completed"
     call, message = body["output"]
-    assert call["type"] == "openrouter:image_generation_call"
-    assert call["status"] == "ok"
+    assert call["type"] == "openrouter:image_generation"
+    assert call["status"] == "completed"
+    assert response.headers["X-Generation-Id"] == body["id"]
     assert message["type"] == "message"
     assert message["content"][0]["type"] == "output_text"
     assert Image.open(io.BytesIO(httpx.get(call["imageUrl"]).content)).size == (1024, 1024)
     assert body["usage"]["cost"] > 0.0387
+
+
+@pytest.mark.parametrize(
+    ("shape", "field"), [("imageUrl", "imageUrl"), ("result", "result"), ("imageB64", "imageB64")]
+)
+def test_responses_tool_item_shapes(http: httpx.Client, shape: str, field: str) -> None:
+    response = http.post(
+        "/responses",
+        json={
+            "model": "openai/gpt-4o-mini",
+            "input": f"a kite [emulator:tool_shape={shape}]",
+            "tools": [TOOL],
+        },
+    )
+
+    call = response.json()["output"][0]
+    assert call["type"] == "openrouter:image_generation"
+    assert set(call) & {"imageUrl", "result", "imageB64"} == {field}
+    if field == "imageB64":
+        assert Image.open(io.BytesIO(base64.b64decode(call[field]))).size == (1536, 1024)
+    else:
+        assert httpx.get(call[field]).status_code == 200
 
 
 def test_responses_api_streams_events(http: httpx.Client) -> None:
@@ -650,7 +700,7 @@ def test_responses_api_streams_events(http: httpx.Client) -> None:
         "response.output_item.done",
         "response.completed",
     ]
-    assert events[-1]["response"]["output"][0]["status"] == "ok"
+    assert events[-1]["response"]["output"][0]["status"] == "completed"
 
 
 def test_tool_images_expire(http: httpx.Client) -> None:
@@ -658,7 +708,7 @@ def test_tool_images_expire(http: httpx.Client) -> None:
 
     response = chat_image(http, "openai/gpt-4o-mini", "draw a kite", tools=[TOOL])
 
-    url = response.json()["choices"][0]["message"]["server_tool_results"][0]["imageUrl"]
+    (url,) = MARKDOWN_IMAGE.findall(response.json()["choices"][0]["message"]["content"])
     assert httpx.get(url).status_code == 404
 
 

@@ -578,6 +578,83 @@ def test_truncated_chat_stream(http: httpx.Client) -> None:
         chat(http, "x [emulator:truncate]", stream=True)
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("route", ["/chat/completions", "/responses"])
+def test_truncated_answer_sends_its_generation_id_before_cutting(
+    server: EmulatorServer, http: httpx.Client, route: str, stream: bool
+) -> None:
+    server.state.update_config({"generation_404_seconds": 0})
+    prompt = "x [emulator:truncate]"
+    if route == "/responses":
+        body: dict[str, Any] = {"model": "openai/gpt-4o-mini", "input": prompt}
+    else:
+        body = {
+            "model": "google/gemini-2.5-flash-image",
+            "messages": [{"role": "user", "content": prompt}],
+        }
+    received: list[bytes] = []
+    with http.stream("POST", route, json=body | {"stream": stream}) as response:
+        generation_id = response.headers["X-Generation-Id"]
+        with pytest.raises(httpx.RemoteProtocolError):
+            received.extend(response.iter_bytes())
+    assert generation_id.encode() in b"".join(received)  # in the body or the chunks sent
+    (charge,) = charges(http)
+    assert (charge["generation_id"], charge["outcome"]) == (generation_id, "truncated")
+    record = http.get("/generation", params={"id": generation_id})
+    assert record.status_code == 200
+    assert Decimal(str(record.json()["data"]["total_cost"])) == Decimal(charge["cost"])
+
+
+@pytest.mark.parametrize("no_usage", [False, True])
+def test_image_stream_error_event_carries_its_cost_unless_told_not_to(
+    http: httpx.Client, no_usage: bool
+) -> None:
+    directive = "[emulator:stream_error,no_usage]" if no_usage else "[emulator:stream_error]"
+    events = sse(image(http, f"x {directive}", stream=True).text)
+
+    (error,) = [e for e in events if isinstance(e, dict) and e.get("type") == "error"]
+    (charge,) = charges(http)
+    if no_usage:
+        assert "usage" not in error
+    else:
+        assert Decimal(str(error["usage"]["cost"])) == Decimal(charge["cost"])
+
+
+@pytest.mark.parametrize(
+    ("directive", "status", "words"),
+    [
+        ("fail=402", 402, "Insufficient credits"),
+        ("fail=402,reason=key_limit", 402, "Key limit exceeded"),
+        ("fail=403,reason=key_limit", 403, "Key limit exceeded"),
+    ],
+)
+def test_credit_failures_in_both_wordings(
+    http: httpx.Client, directive: str, status: int, words: str
+) -> None:
+    error = assert_error(image(http, f"x [emulator:{directive}]"), status)
+
+    assert words in error["message"]
+    assert "metadata" not in error
+
+
+def test_chat_preview_is_smaller_than_the_final_image(http: httpx.Client) -> None:
+    images = chat(http, "x [emulator:preview]").json()["choices"][0]["message"]["images"]
+
+    preview, final = (
+        Image.open(io.BytesIO(base64.b64decode(i["image_url"]["url"].split(",", 1)[1])))
+        for i in images
+    )
+    assert preview.width * preview.height < final.width * final.height
+    assert abs(preview.width / preview.height - final.width / final.height) < 0.02
+
+
+@pytest.mark.parametrize("value", ["tool_shape=svg", "reason=wallet"])
+def test_unknown_directive_values_are_a_400(http: httpx.Client, value: str) -> None:
+    error = assert_error(image(http, f"x [emulator:{value}]"), 400)
+
+    assert "Bad emulator directive" in error["message"]
+
+
 def test_fewer_directive_returns_fewer_images_than_asked(http: httpx.Client) -> None:
     body = image(http, "x [emulator:fewer=1]", n=3).json()
 

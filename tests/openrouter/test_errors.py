@@ -64,7 +64,9 @@ def test_400_names_the_provider_and_parses_raw_metadata(api, client):
     error = caught.value
     assert error.provider == "OpenAI"
     assert error.metadata["raw"] == {"error": {"message": "output_format gif unsupported"}}
-    assert error.user_message == "OpenRouter rejected the request (OpenAI): Provider returned error"
+    assert (
+        error.user_message == "OpenRouter rejected the request (OpenAI): Provider returned error."
+    )
 
 
 def test_raw_that_is_not_json_is_kept_as_text():
@@ -89,7 +91,7 @@ def test_403_with_reasons_is_moderation(api, client):
     assert error.kind is ErrorKind.MODERATION
     assert not error.retryable
     assert error.reasons == ["violence", "self-harm"]
-    assert error.user_message == "The prompt was refused by moderation: violence, self-harm"
+    assert error.user_message == "The prompt was refused by moderation: violence, self-harm."
 
 
 def test_403_without_moderation_metadata_is_a_permission_error():

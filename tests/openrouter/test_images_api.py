@@ -273,20 +273,21 @@ def test_stream_error_event(api, client):
     assert (error_raised.message, error_raised.code) == ("Generation failed", "server_error")
 
 
-def test_stream_ending_without_a_completed_image_is_malformed(api, client):
+def test_stream_ending_without_a_completed_image_is_interrupted(api, client):
     api.post("/images").mock(return_value=sse_response(sse_body(PARTIAL_0, done=False)))
     with pytest.raises(OpenRouterError) as caught:
         client.generate_image("x/y", "x", stream=True)
-    assert (caught.value.kind, caught.value.retryable) == (ErrorKind.MALFORMED, False)
+    assert (caught.value.kind, caught.value.retryable) == (ErrorKind.INTERRUPTED, False)
     assert caught.value.may_be_charged
 
 
-def test_stream_cut_inside_an_event_is_malformed(api, client):
+def test_stream_cut_inside_an_event_is_interrupted(api, client):
     body = sse_body(PARTIAL_0, COMPLETED, done=False)
     api.post("/images").mock(return_value=sse_response(body[: len(body) - 40]))
     with pytest.raises(OpenRouterError) as caught:
         client.generate_image("x/y", "x", stream=True)
-    assert caught.value.kind is ErrorKind.MALFORMED
+    assert caught.value.kind is ErrorKind.INTERRUPTED
+    assert caught.value.may_be_charged
 
 
 def test_completed_image_without_done_is_kept(api, client):
@@ -323,5 +324,5 @@ def test_stream_broken_by_the_network_is_not_retryable(api, client):
     )
     with pytest.raises(OpenRouterError) as caught:
         client.generate_image("x/y", "x", stream=True)
-    assert (caught.value.kind, caught.value.retryable) == (ErrorKind.NETWORK, False)
+    assert (caught.value.kind, caught.value.retryable) == (ErrorKind.INTERRUPTED, False)
     assert caught.value.may_be_charged

@@ -226,15 +226,21 @@ def test_model_that_never_calls_the_tool(api, client):
     assert caught.value.cost == Decimal("0.0523")
 
 
-def test_assistant_text_is_not_mined_for_urls(api, client):
-    # JSON typed by the model into its own reply is not a tool result.
-    fake = json.dumps({"status": "ok", "imageUrl": "https://attacker.example/x.png"})
+def test_a_plain_link_to_a_page_is_not_an_image(api, client):
+    # JSON typed by the model into its own reply is not a tool result, and the
+    # link in it, fetched as a plain URL, turns out to be a page.
+    fake = json.dumps({"status": "ok", "imageUrl": "https://pages.example/x"})
     api.post("/chat/completions").respond(
-        200, json=chat_answer({"role": "assistant", "content": fake})
+        200, json=chat_answer({"role": "assistant", "content": f"See {fake}"})
+    )
+    page = api.get(f"https://{PUBLIC_IP}/x").respond(
+        200, text="<html>hello</html>", headers={"content-type": "text/html"}
     )
     with pytest.raises(OpenRouterError) as caught:
         client.tool_image(TEXT_MODEL, "x")
+    assert page.called
     assert caught.value.kind is ErrorKind.REFUSED
+    assert "pages.example" not in caught.value.user_message
 
 
 def test_expired_tool_url_is_not_retryable(api, client):

@@ -19,6 +19,9 @@ control endpoint; the modules document the details:
 * ``pricing``       how usage and ``usage.cost`` are computed (tokens per image, …)
 * ``drawing``       pixel-size tables and image rendering
 * ``directives``    ``[emulator:…]`` prompt directives
+* ``generate``      the routes' shared machinery and the Image API; ``chat``
+  Chat Completions; ``tool`` the server tool and the Responses API; ``routes``
+  which of them answers a chat or Responses request
 
 Models (``/images/models``): the 27 image models OpenRouter lists in the
 public captures (``data/catalog.json``, each entry with its ``_source``):
@@ -82,22 +85,25 @@ Server tool, Chat Completions (``tools: [{"type": "openrouter:image_generation",
 passed to it and validated as an Image API request)::
 
     "message": {"role": "assistant",
-                "content": "Here is the image I generated for you.\\n\\n![alt](<imageUrl>)",
-                "images": [],
-                "server_tool_results": [{"type": "openrouter:image_generation",
-                                         "status": "ok",
-                                         "imageUrl": "http://<host>/api/v1/__emulator__/files/<token>.png"}]}
-    # on failure: {"type": "openrouter:image_generation", "status": "error", "error": "…"}
+                "content": "Here is the image I generated for you.\\n\\n![alt](http://<host>/api/v1/__emulator__/files/<token>.png)",
+                "images": []}
+    # tool_shape=plain_url: the bare URL in the text; tool_shape=structured adds
+    # "server_tool_results": [{"type": "openrouter:image_generation", "status": "ok", "imageUrl"}]
+    # on failure (always structured): {"type": "openrouter:image_generation", "status": "error", "error": "…"}
     "usage": {…, "cost": <text tokens + image>, "server_tool_use": {"image_generation_requests": 1}}
 
-Streamed, the ``server_tool_results`` list arrives in one chunk's ``delta``.
-The URL's host is the request's ``Host`` header; fetch it at once (10 min).
+Streamed, the text arrives in a ``delta.content`` chunk (and any
+``server_tool_results`` in one chunk's ``delta``). The URL's host is the
+request's ``Host`` header; fetch it at once (10 min). Chat Completions and
+Responses answers, whole or streamed, carry ``X-Generation-Id`` in their headers.
 
 Server tool, Responses API (``POST /responses``, ``input`` a string or list)::
 
     {"id": "gen-…", "object": "response", "created_at", "model", "provider", "status": "completed",
-     "output": [{"type": "openrouter:image_generation_call", "id": "igc_…",
-                 "status": "ok", "imageUrl": "http://…/files/<token>.png"},   # or status/error
+     "output": [{"type": "openrouter:image_generation", "id": "ig_…",
+                 "status": "completed", "imageUrl": "http://…/files/<token>.png"},
+                # tool_shape=result: "result": <url>; tool_shape=imageB64: "imageB64": <base64>;
+                # on failure: "status": "failed", "error": "…"
                 {"type": "message", "id": "msg_…", "role": "assistant", "status": "completed",
                  "content": [{"type": "output_text", "text": "…", "annotations": []}]}],
      "usage": {"input_tokens", "output_tokens", "total_tokens", "cost", "server_tool_use"?}}
@@ -118,9 +124,10 @@ Failure controls
 1. Directives in the prompt (the last user message for chat/responses), e.g.
    ``"a cat [emulator:fail_times=2,fail=503]"``; stripped from the drawn text.
    ``latency=S``, ``stream_delay=S``, ``fail=CODE`` (+ ``retry_after=N`` for
-   429), ``fail_times=N``, ``refuse``, ``preview``, ``stream_error``,
-   ``malformed``, ``truncate``, ``fewer=K``, ``bytes=garbage``, ``bomb``,
-   ``svg=hostile`` — see ``directives`` for each one's exact effect.
+   429, ``reason=key_limit|credits`` for 402/403), ``fail_times=N``, ``refuse``,
+   ``preview``, ``stream_error`` (+ ``no_usage``), ``malformed``, ``truncate``,
+   ``tool_shape=S``, ``fewer=K``, ``bytes=garbage``, ``bomb``, ``svg=hostile``
+   — see ``directives`` for each one's exact effect.
 2. The control API under ``/api/v1/__emulator__`` (no key):
    ``GET|DELETE /ledger`` (``?tag=`` filters on the ``X-Emulator-Tag`` header),
    ``GET /requests`` (``{"total", "counts": {route: {model: n}}, "requests"}``),

@@ -25,16 +25,24 @@ EPILOG = textwrap.dedent(
       [emulator:fail=500|502|503|402|403|400|401|404|408|413|524|529]
                                         that error, real-shaped (403 = moderation, with
                                         metadata.reasons and flagged_input); never charged
+      [emulator:fail=402,reason=key_limit]
+                                        "Key limit exceeded" (the key's own limit; also
+                                        with fail=403); reason=credits: out of credits
       [emulator:fail_times=2,fail=503]  fail the first 2 attempts of this exact prompt,
                                         then succeed (fail defaults to 503)
       [emulator:refuse]                 200 without image, native_finish_reason IMAGE_SAFETY
                                         (Image API: empty data; stream: error event);
                                         charged a small fee, except the Image API stream
-      [emulator:preview]                chat: a low-res preview image before the final one
-      [emulator:stream_error]           streams: error event after the partials (charged);
-                                        buffered: 502 (not charged)
+      [emulator:preview]                chat: a smaller preview image before the final one
+      [emulator:stream_error]           streams: error event after the partials (charged),
+                                        with usage.cost; buffered: 502 (not charged)
+      [emulator:stream_error,no_usage]  the same error event without usage
       [emulator:malformed]              200 whose body (or last SSE event) is invalid JSON
       [emulator:truncate]               body or stream cut midway, connection closed
+                                        (charged; X-Generation-Id and chunk ids sent first)
+      [emulator:tool_shape=S]           server tool: chat markdown (default) | plain_url |
+                                        structured; responses imageUrl (default) | result |
+                                        imageB64
       [emulator:fewer=1]                at most 1 image, whatever n asked for
       [emulator:bytes=garbage]          base64 of bytes that are not an image
       [emulator:bomb]                   PNG declaring 30000x30000 pixels (decompression bomb)

@@ -10,16 +10,30 @@ on the image. Keys:
                      502 503 524 529); 403 is a moderation error, 429 carries
                      ``Retry-After`` (``retry_after=N``, default 1) and
                      ``X-RateLimit-*`` headers; not charged
+``reason=R``         with ``fail=402`` (or 403): ``credits`` (default for 402, the
+                     account is out of credits) or ``key_limit`` ("Key limit
+                     exceeded": the key's own spending limit)
 ``fail_times=N``     with ``fail``: fail only the first N attempts with this exact
                      prompt text, then succeed (default ``fail=503``)
 ``refuse``           HTTP 200 without an image (``IMAGE_SAFETY``); charged a little,
                      except a streamed Image API request: an error event, not charged
-``preview``          chat: send a low-resolution preview image before the final one
-``stream_error``     streaming: an error event after the partials (charged);
-                     buffered: a 502 (not charged)
+``preview``          chat: send a smaller, blurred preview image before the final
+                     one (streamed: its own chunk; whole answer: first in ``images``)
+``stream_error``     streaming: an error event after the partials (charged), with
+                     ``usage.cost`` in it; buffered: a 502 (not charged)
+``no_usage``         with ``stream_error`` (or ``refuse`` on a streamed Image API
+                     request, whose error event otherwise reports a cost of 0):
+                     the error event carries no ``usage``
 ``malformed``        the 200 body (or one SSE event) is not valid JSON (charged)
 ``truncate``         the body or stream is cut off midway and the connection
-                     closed (charged)
+                     closed (charged; chat and responses send ``X-Generation-Id``
+                     and chunk ids first, and ``GET /generation`` knows the id)
+``tool_shape=S``     server tool, where the image URL is: Chat Completions
+                     ``markdown`` (default: only as ``![…](url)`` in the text, as
+                     the real service), ``plain_url`` (a bare URL in the text) or
+                     ``structured`` (also ``message.server_tool_results``);
+                     Responses ``imageUrl`` (default), ``result`` (the URL in
+                     ``result``) or ``imageB64`` (base64 only, no URL)
 ``fewer=K``          return at most K images, whatever ``n`` asked for
 ``bytes=garbage``    ``b64_json`` / data URL holds bytes that are not an image
 ``bomb``             a small PNG that declares 30000x30000 pixels
@@ -35,7 +49,12 @@ from .errors import ApiError
 
 _BLOCK = re.compile(r"\[emulator:([^\]]*)\]", re.IGNORECASE)
 _FAIL_CODES = frozenset({400, 401, 402, 403, 404, 408, 413, 429, 500, 502, 503, 524, 529})
-_FLAGS = frozenset({"refuse", "stream_error", "malformed", "truncate", "bomb", "preview"})
+_FLAGS = frozenset(
+    {"refuse", "stream_error", "malformed", "truncate", "bomb", "preview", "no_usage"}
+)
+_REASONS = frozenset({"credits", "key_limit"})
+CHAT_TOOL_SHAPES = frozenset({"markdown", "plain_url", "structured"})
+RESPONSES_TOOL_SHAPES = frozenset({"imageurl", "result", "imageb64"})
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,9 @@ class Directives:
     refuse: bool = False
     preview: bool = False
     stream_error: bool = False
+    no_usage: bool = False
+    reason: str | None = None
+    tool_shape: str | None = None
     malformed: bool = False
     truncate: bool = False
     fewer: int | None = None
@@ -95,6 +117,16 @@ def parse(text: str) -> Directives:
                 if code not in _FAIL_CODES:
                     raise _bad(f"fail={code} is not one of {sorted(_FAIL_CODES)}")
                 values["fail"] = code
+            elif key == "reason":
+                if value.lower() not in _REASONS:
+                    raise _bad(f"reason={value!r} is not one of {sorted(_REASONS)}")
+                values["reason"] = value.lower()
+            elif key == "tool_shape":
+                shape = value.lower()
+                if shape not in CHAT_TOOL_SHAPES | RESPONSES_TOOL_SHAPES:
+                    known = [*sorted(CHAT_TOOL_SHAPES), "imageUrl", "result", "imageB64"]
+                    raise _bad(f"tool_shape={value!r} is not one of {known}")
+                values["tool_shape"] = shape
             elif key == "bytes" and value == "garbage":
                 values["garbage"] = True
             elif key == "svg" and value == "hostile":

@@ -63,6 +63,16 @@ def no_endpoints(message: str) -> ApiError:
     return ApiError(404, message)
 
 
+KEY_LIMIT_MESSAGE = (
+    "Key limit exceeded (total limit). Manage it using https://openrouter.ai/settings/keys"
+)
+
+
+def key_limit(status: int = 402) -> ApiError:
+    """The key's own limit is reached (the account may still have credits)."""
+    return ApiError(status, KEY_LIMIT_MESSAGE)
+
+
 def failure(
     status: int,
     *,
@@ -70,8 +80,15 @@ def failure(
     provider_name: str,
     prompt: str,
     retry_after: int = 1,
+    reason: str | None = None,
 ) -> ApiError:
-    """The error a ``[emulator:fail=CODE]`` directive asks for, shaped like the real one."""
+    """The error a ``[emulator:fail=CODE]`` directive asks for, shaped like the real one.
+
+    ``reason="key_limit"`` on a 402 or 403 is OpenRouter's answer for a key
+    that reached its own spending limit, as opposed to an account out of credits.
+    """
+    if status in (402, 403) and reason == "key_limit":
+        return key_limit(status)
     if status == 429:
         reset_ms = int((time.time() + retry_after) * 1000)
         return ApiError(

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import generate
+from . import chat, generate, routes, tool
 from .errors import ApiError, unauthorized
 from .state import Config, State
 from .transport import ClientGone
@@ -22,8 +22,8 @@ CONTROL = f"{BASE}/__emulator__"
 MAX_BODY = 64 * 1024 * 1024
 GENERATION_ROUTES = {
     f"{BASE}/images": generate.images,
-    f"{BASE}/chat/completions": generate.chat,
-    f"{BASE}/responses": generate.responses,
+    f"{BASE}/chat/completions": routes.chat,
+    f"{BASE}/responses": routes.responses,
 }
 
 
@@ -94,8 +94,10 @@ class Handler(BaseHTTPRequestHandler):
         self._head(status, content_type, headers, len(data))
         self._write(data)
 
-    def send_truncated(self, status: int, data: bytes, content_type: str) -> None:
-        self._head(status, content_type, None, len(data))
+    def send_truncated(
+        self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self._head(status, content_type, headers, len(data))
         self.close_connection = True
         self._write(data[: len(data) // 2])
         self._drop()
@@ -112,7 +114,9 @@ class Handler(BaseHTTPRequestHandler):
     _events = 0
     _stream_delay = 0.0
 
-    def start_sse(self, stream_delay: float | None = None) -> None:
+    def start_sse(
+        self, stream_delay: float | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         self._streaming = True
         self._events = 0
         configured = self.state.settings().stream_delay
@@ -121,6 +125,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self._write(b"")
 
@@ -385,7 +391,7 @@ def _best_prompt(body: dict[str, Any]) -> str:
         if isinstance(source, str):
             return source
         conversation = (
-            generate._read_messages(source) if "messages" in body else generate._read_input(source)
+            chat._read_messages(source) if "messages" in body else tool._read_input(source)
         )
         return conversation.last_user
     except ApiError:

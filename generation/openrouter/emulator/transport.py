@@ -12,14 +12,21 @@ class ClientGone(Exception):
 class Transport(Protocol):
     def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None: ...
 
-    def send_bytes(self, status: int, data: bytes, content_type: str) -> None:
+    def send_bytes(
+        self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         """A complete response with exactly these body bytes."""
 
-    def send_truncated(self, status: int, data: bytes, content_type: str) -> None:
+    def send_truncated(
+        self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         """Announce ``len(data)`` bytes, send about half, close the connection."""
 
-    def start_sse(self, stream_delay: float | None = None) -> None:
-        """Send 200 and SSE headers; ``stream_delay`` overrides the configured one."""
+    def start_sse(
+        self, stream_delay: float | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        """Send 200 and SSE headers (and ``headers``); ``stream_delay`` overrides
+        the configured one."""
 
     def sse(self, payload: Any, *, event: str | None = None) -> None:
         """One ``data:`` event (JSON-encoded unless ``payload`` is ``str``); honours stream delay."""

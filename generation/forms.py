@@ -25,6 +25,7 @@ from generation import imaging, storage
 from generation.models import Job, Style
 from generation.selectors import visible_jobs
 from generation.services import JobRequest
+from webapp import inputs
 
 MAX_REFERENCE_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_REFERENCES = 4
@@ -49,7 +50,7 @@ class ModelChoiceBySlug(forms.ModelChoiceField):
         return f"{obj.name} ({obj.slug})"
 
 
-class GenerateForm(forms.Form):
+class GenerateForm(inputs.CleanInputMixin, forms.Form):
     prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5, "placeholder": "Describe the image…"}),
         max_length=4000,
@@ -230,7 +231,11 @@ class GenerateForm(forms.Form):
                 "This model is not offered through the Image API right now; "
                 "choose Chat Completions or the image tool.",
             )
-        elif target is not None and not self.errors:
+        for form_name in self.option_names:
+            # Structured options are JSON text: an escaped NUL arrives only now.
+            if any(inputs.unstorable_paths(cleaned.get(form_name))):
+                self.add_error(form_name, inputs.UNSTORABLE_MESSAGE)
+        if target is not None and not self.errors:
             submitted = {
                 name: self.data.get(form_name)
                 for form_name, name in self.option_names.items()

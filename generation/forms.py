@@ -295,6 +295,8 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
             if verified.media_type == "image/svg+xml":
                 self.add_error("references", f"{upload.name}: use PNG, JPEG or WebP references.")
                 return []
+            # Stored and sent on as pixels only: no trailing bytes, chunks or metadata.
+            verified = imaging.reencoded(verified)
             key = storage.put(
                 storage.reference_key(verified.sha256, verified.media_type), verified.data
             )

@@ -17,6 +17,8 @@ model ``_emulator``
                           token-priced models (default 1290)
     ``image_tokens_by_quality``  ``{quality: [square, non_square]}`` (OpenAI style)
     ``vector``            the model draws SVG only
+    ``in_models_list``    false: only the Image API serves it; ``/models`` does not
+                          list it and Chat Completions answers 404 (default true)
 endpoint ``_emulator``
     ``max_images``        the provider returns at most this many images, whatever ``n`` says
     ``default_format``    Image API format when ``output_format`` is not sent
@@ -173,6 +175,7 @@ IMAGE_MODELS: list[dict[str, Any]] = [
             "image_config_keys": ["aspect_ratio"],
             "chat_format": "png",
             "image_tokens_by_quality": _OPENAI_TOKENS,
+            "in_models_list": False,
         },
         "endpoints": [
             {

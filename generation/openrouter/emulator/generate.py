@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import catalog_data, directives, drawing, pricing
+from .catalog import in_models_list
 from .directives import Directives
 from .errors import ApiError, failure, no_endpoints
 from .state import Generation, State, new_generation_id
@@ -447,6 +448,8 @@ def chat(ctx: Context) -> int:
     model_id = _model_id(body)
     conversation = _read_messages(body.get("messages"))
     image_model = ctx.state.catalog.image_model(model_id)
+    if image_model is not None and not in_models_list(image_model):
+        image_model = None  # served by the Image API only
     model = image_model or ctx.state.catalog.text_model(model_id)
     if model is None:
         raise no_endpoints(f"No endpoints found for {model_id}.")

@@ -29,8 +29,11 @@ class ImageModel(models.Model):
     ``supported_parameters`` is the union over endpoints (JSON descriptors,
     ``{"resolution": {"type": "enum", "values": [...]}}``); the endpoint's own
     map is the one to validate against. ``image_api`` says whether the model is
-    served by ``POST /images`` (listed by ``/images/models``); a model only in
-    ``/models`` can still draw through Chat Completions.
+    served by ``POST /images`` (listed by ``/images/models``); ``chat_api``
+    whether it is a chat model with image output (listed by
+    ``/models?output_modalities=image``), so Chat Completions can draw with it
+    and the image tool can use it as its image model. A model only in
+    ``/images/models`` (``openai/gpt-image-1``) has neither chat style.
 
     ``last_seen`` is when a sync last *wrote* the row (added, changed, or, for a
     retired model, the last run whose listing still had it). An unchanged model
@@ -47,6 +50,11 @@ class ImageModel(models.Model):
     supports_streaming = models.BooleanField(default=False)
     image_api = models.BooleanField(
         default=True, help_text="Listed by /images/models, so POST /images can serve it."
+    )
+    chat_api = models.BooleanField(
+        default=False,
+        help_text="Listed by /models?output_modalities=image, so Chat Completions and the "
+        "image tool can use it.",
     )
     created_upstream = models.DateTimeField(null=True, blank=True)
     context_length = models.PositiveIntegerField(null=True, blank=True)

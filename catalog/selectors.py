@@ -91,6 +91,26 @@ def default_endpoint(model: ImageModel) -> Endpoint | None:
     return min(endpoints, key=key)
 
 
+def offered_styles(model: ImageModel) -> list[str]:
+    """The generation styles ``model`` has, as the catalog knows them, in
+    ``generation.models.Style`` order: ``images`` where the Image API serves it
+    (listed by ``/images/models``, with a current endpoint); ``chat`` where it is
+    a chat model with image output (listed by ``/models?output_modalities=image``);
+    ``tool_chat`` and ``tool_responses`` where the image tool can use it as its
+    image model (the tool documents that same listing as its models). Empty for a
+    retired model."""
+    from generation.models import Style
+
+    if model.is_retired:
+        return []
+    styles: list[str] = []
+    if model.image_api and default_endpoint(model) is not None:
+        styles.append(Style.IMAGES)
+    if model.chat_api and "image" in (model.output_modalities or []):
+        styles += [Style.CHAT, Style.TOOL_CHAT, Style.TOOL_RESPONSES]
+    return styles
+
+
 def models_prices(model: ImageModel) -> list[Price]:
     """The model's current ``/models`` prices (per token and the like)."""
     return list(

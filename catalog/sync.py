@@ -285,6 +285,8 @@ def _desired_model(
         ),
     }
     if infos_known:
+        # Only a /models listing we did read can say a model is not a chat model.
+        desired["chat_api"] = info is not None
         length = info.context_length if info else None
         desired["context_length"] = length if length and 0 < length <= MAX_CONTEXT_LENGTH else None
     return desired

@@ -14,7 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import wraps
 from typing import Any, cast
@@ -34,6 +34,7 @@ from django.views.defaults import server_error as html_server_error
 
 from generation import api_schema, budgets, selectors, services
 from generation.models import Image, Job, Status, Style
+from webapp import inputs
 
 logger = logging.getLogger(__name__)
 
@@ -266,28 +267,20 @@ def _job_response(request: HttpRequest, job: Job, status: int = 200) -> JsonResp
 
 
 def _read_json(request: HttpRequest) -> Any:
+    """The body as JSON, read by ``webapp.inputs.parse_json_body`` (size and depth
+    limits, no text that cannot be stored); ``ApiError`` otherwise."""
     try:
         raw = request.body
     except RequestDataTooBig:
         raise ApiError(413, "payload_too_large", "The request body is too large.") from None
     except RawPostDataException:  # a multipart body, already read as a form
         raise invalid("The request body must be JSON (Content-Type: application/json).") from None
-    if not raw.strip():
-        raise invalid("The request body must be a JSON object.")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid(f"The request body is not valid JSON: {exc}.") from None
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    return False
+        return inputs.parse_json_body(raw)
+    except inputs.BodyTooLarge as exc:
+        raise ApiError(413, "payload_too_large", exc.message) from None
+    except inputs.BadInput as exc:
+        raise invalid(exc.message, exc.fields) from None
 
 
 def _option_value(value: Any) -> str | None:
@@ -308,13 +301,7 @@ def form_data(payload: Any) -> tuple[QueryDict, dict[str, str]]:
     (form field -> API name). Raises ApiError naming every mistyped field."""
     if not isinstance(payload, dict):
         raise invalid("The request body must be a JSON object.")
-    errors: dict[str, list[str]] = {
-        name: ["Must not contain NUL characters."]
-        for name, value in payload.items()
-        if _has_nul(value)
-    }
-    if errors:  # PostgreSQL cannot even compare text that holds one
-        raise invalid("Some fields hold NUL characters.", errors)
+    errors: dict[str, list[str]] = {}
     unknown = sorted(set(payload) - set(BODY_FIELDS))
     for name in unknown:
         errors[name] = [f"Unknown field; known fields: {', '.join(BODY_FIELDS)}."]
@@ -455,18 +442,16 @@ def _parse_before(user: Any, raw: str) -> Q:
             "before must be a job id or an ISO 8601 time.",
             {"before": ["Not a job id or an ISO 8601 time."]},
         )
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = inputs.bounded_datetime(moment)
+    except inputs.BadInput as exc:
+        raise invalid(f"before: {exc.message}", {"before": [exc.message]}) from None
     return Q(created_at__lt=moment)
 
 
 def list_jobs(request: HttpRequest) -> HttpResponse:
     """My jobs, newest first; keyset pagination on (created_at, id), never OFFSET."""
-    raw_limit = request.GET.get("limit", str(DEFAULT_LIMIT))
-    try:
-        limit = int(raw_limit)
-    except ValueError:
-        limit = 0
+    limit = inputs.whole_number(request.GET.get("limit", str(DEFAULT_LIMIT))) or 0
     if not 1 <= limit <= MAX_LIMIT:
         raise invalid(
             f"limit must be a whole number from 1 to {MAX_LIMIT}.",

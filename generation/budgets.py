@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -36,11 +36,41 @@ class BudgetExceeded(Exception):
         self.remaining = max(ZERO, budget.monthly_usd - spent)
         self.requested = requested
         whose = "the team's" if budget.is_team else "your"
+        if self.remaining <= ZERO:
+            left = "nothing is left this month"
+            cost = f"${round_up(requested, money_places(requested)):f}"
+        else:
+            shown_left, cost = refusal_figures(self.remaining, requested)
+            left = f"{shown_left} is left this month"
         self.message = (
             f"This would go over {whose} monthly budget of ${budget.monthly_usd:.2f}: "
-            f"${self.remaining:.2f} is left this month and this costs about ${requested:.4f}."
+            f"{left} and this costs about {cost}."
         )
         super().__init__(self.message)
+
+
+def money_places(*amounts: Decimal) -> int:
+    """Decimal places to show ``amounts`` with: cents when every one is whole
+    cents, else four (the estimates' precision)."""
+    cents = Decimal("0.01")
+    return 2 if all(amount == amount.quantize(cents) for amount in amounts) else 4
+
+
+def round_down(amount: Decimal, places: int) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+
+
+def round_up(amount: Decimal, places: int) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_UP)
+
+
+def refusal_figures(remaining: Decimal, requested: Decimal) -> tuple[str, str]:
+    """What is left and what a refused submission costs, as ``$`` amounts with
+    the same number of places. What is left is rounded down and the cost up, so
+    when ``remaining < requested`` (why it was refused) the shown figures say so
+    too: rounding can never make them equal or the other way round."""
+    places = money_places(remaining, requested)
+    return f"${round_down(remaining, places):f}", f"${round_up(requested, places):f}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +87,12 @@ class Standing:
     @property
     def remaining(self) -> Decimal | None:
         return max(ZERO, self.budget.monthly_usd - self.spent) if self.budget else None
+
+    @property
+    def remaining_cents(self) -> Decimal | None:
+        """What is left in whole cents, rounded down: never more than there is."""
+        remaining = self.remaining
+        return None if remaining is None else round_down(remaining, 2)
 
 
 def month_start(now: datetime | None = None) -> datetime:

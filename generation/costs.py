@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -54,6 +55,7 @@ from generation.models import (
 )
 from generation.openrouter import OpenRouterError, client_from_settings
 from generation.reconcile import RECONCILED_STYLES
+from webapp import inputs
 
 ZERO = Decimal(0)
 MONEY = DecimalField(max_digits=MONEY_DIGITS + 4, decimal_places=MONEY_PLACES)
@@ -62,6 +64,7 @@ DAILY_UP_TO_DAYS = 62
 MAX_RANGE_DAYS = 3 * 366
 LIST_LIMIT = 25
 PRIVATE_PROMPT = "(private prompt)"
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def spend_expression() -> ExpressionWrapper:
@@ -137,8 +140,10 @@ def parse_range(params: Any, today: date | None = None) -> tuple[DateRange, list
             return preset_range("month", today), [f"Unknown range “{preset}”; showing this month."]
         return preset_range(preset, today), []
     try:
-        start = date.fromisoformat(raw_from) if raw_from else None
-        end = date.fromisoformat(raw_to) if raw_to else None
+        start = _plain_date(raw_from) if raw_from else None
+        end = _plain_date(raw_to) if raw_to else None
+    except inputs.BadInput as exc:  # before ValueError, which it is
+        return preset_range("month", today), [f"{exc.message} Showing this month."]
     except ValueError:
         return preset_range("month", today), [
             "Dates must look like 2026-03-31; showing this month."
@@ -155,6 +160,14 @@ def parse_range(params: Any, today: date | None = None) -> tuple[DateRange, list
             f"A range can be at most {MAX_RANGE_DAYS} days long; showing this month."
         ]
     return DateRange(start, end), []
+
+
+def _plain_date(raw: str) -> date:
+    """A ``YYYY-MM-DD`` date (``fromisoformat`` also takes ``2026W011`` and the
+    like), within the dates a range can use. Raises ValueError or ``BadInput``."""
+    if not _ISO_DATE.fullmatch(raw):
+        raise ValueError(raw)
+    return inputs.bounded_date(date.fromisoformat(raw))
 
 
 def jobs_in(span: DateRange) -> QuerySet[Job]:

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from generation import budgets, costs, reconcile
+from webapp import inputs
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -41,7 +42,7 @@ def staff_only(view: View) -> View:
     return wrapper
 
 
-class BudgetForm(forms.Form):
+class BudgetForm(inputs.CleanInputMixin, forms.Form):
     """One person's (``who`` = their id) or the team's (``who`` = "team") monthly
     budget in dollars; empty removes it."""
 
@@ -65,7 +66,8 @@ class BudgetForm(forms.Form):
         if who == "team":
             self.person: User | None = None
             return who
-        person = User.objects.filter(pk=int(who)).first() if who.isdigit() else None
+        pk = inputs.whole_number(who)
+        person = User.objects.filter(pk=pk).first() if pk is not None else None
         if person is None:
             raise forms.ValidationError("There is no such person.")
         self.person = person
@@ -202,9 +204,15 @@ def _lines(rows: Iterable[list[str]]) -> Iterator[str]:
 
 @require_GET
 @staff_only
-def ledger_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
-    """The ledger for the range as CSV, streamed (see ``costs.ledger_rows``)."""
-    span, _ = costs.parse_range(request.GET)
+def ledger_csv(request: AuthenticatedRequest) -> HttpResponseBase:
+    """The ledger for the range as CSV, streamed (see ``costs.ledger_rows``).
+
+    A range that is not understood is refused (400, the page with its message)
+    before anything streams: once a 200 has gone out, an error can only cut the
+    file short."""
+    span, errors = costs.parse_range(request.GET)
+    if errors:
+        return _dashboard(request, span, errors, status=400)
     lines = _lines(costs.ledger_rows(span))
     # Lines go out 200 at a time: one thread hop per line would cost more than the line.
     response = StreamingHttpResponse(

@@ -25,6 +25,7 @@ from generation import imaging, storage
 from generation.models import Job, Style
 from generation.selectors import visible_jobs
 from generation.services import JobRequest
+from webapp import inputs
 
 MAX_REFERENCE_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_REFERENCES = 4
@@ -49,7 +50,7 @@ class ModelChoiceBySlug(forms.ModelChoiceField):
         return f"{obj.name} ({obj.slug})"
 
 
-class GenerateForm(forms.Form):
+class GenerateForm(inputs.CleanInputMixin, forms.Form):
     prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5, "placeholder": "Describe the image…"}),
         max_length=4000,
@@ -104,6 +105,10 @@ class GenerateForm(forms.Form):
         self.fields["model"].queryset = models  # type: ignore[attr-defined]
         self.fields["compare"].queryset = models  # type: ignore[attr-defined]
         self.chosen_model = self._chosen_model(models)
+        self.offered_styles = (
+            selectors.offered_styles(self.chosen_model) if self.chosen_model else []
+        )
+        self._offer_styles()
         self.chosen_style = self._chosen_style()
         self.endpoint: Endpoint | None = (
             selectors.default_endpoint(self.chosen_model) if self.chosen_model else None
@@ -140,8 +145,27 @@ class GenerateForm(forms.Form):
         return model or models.first()
 
     def _chosen_style(self) -> str:
+        """The style asked for if the model has it, else the model's first: the
+        options shown are always ones the model can take (a style it lacks is
+        refused on the field, see ``_offer_styles``)."""
         style = self.data.get("style") if self.is_bound else self.initial.get("style")
-        return style if style in Style.values else Style.IMAGES
+        if style in self.offered_styles:
+            return str(style)
+        return self.offered_styles[0] if self.offered_styles else Style.IMAGES
+
+    def _offer_styles(self) -> None:
+        """Only the styles the catalog says the chosen model has, in the menu and
+        in validation, with a message naming them."""
+        field = self.fields["style"]
+        labels = dict(Style.choices)
+        field.choices = [(style, labels[style]) for style in self.offered_styles]  # type: ignore[attr-defined]
+        slug = self.chosen_model.slug if self.chosen_model else "This model"
+        offered = ", ".join(str(labels[style]) for style in self.offered_styles)
+        field.error_messages["invalid_choice"] = (
+            f"{slug} cannot be used through “%(value)s”; it offers: {offered}."
+            if offered
+            else f"{slug} cannot be used right now: the catalog lists no way to generate with it."
+        )
 
     @classmethod
     def initial_for(cls, user: User, query: Mapping[str, Any]) -> GenerateForm:
@@ -224,13 +248,11 @@ class GenerateForm(forms.Form):
                 r for r in self.remix_job.references if r.get("kind") == "upload"
             ]
         target = self.option_target
-        if target is None and "model" in cleaned:
-            self.add_error(
-                "style",
-                "This model is not offered through the Image API right now; "
-                "choose Chat Completions or the image tool.",
-            )
-        elif target is not None and not self.errors:
+        for form_name in self.option_names:
+            # Structured options are JSON text: an escaped NUL arrives only now.
+            if any(inputs.unstorable_paths(cleaned.get(form_name))):
+                self.add_error(form_name, inputs.UNSTORABLE_MESSAGE)
+        if target is not None and not self.errors:
             submitted = {
                 name: self.data.get(form_name)
                 for form_name, name in self.option_names.items()
@@ -248,6 +270,13 @@ class GenerateForm(forms.Form):
         compare = list(cleaned.get("compare") or [])
         if len(compare) > MAX_COMPARE:
             self.add_error("compare", f"Compare at most {MAX_COMPARE} models at once.")
+        for other in compare:
+            if _compare_style(other) is None:
+                self.add_error(
+                    "compare",
+                    f"{other.slug} cannot be compared: it offers neither the Image API "
+                    "nor Chat Completions right now.",
+                )
         return cleaned
 
     def _add_option_errors(self, exc: ValidationError) -> None:
@@ -290,6 +319,8 @@ class GenerateForm(forms.Form):
             if verified.media_type == "image/svg+xml":
                 self.add_error("references", f"{upload.name}: use PNG, JPEG or WebP references.")
                 return []
+            # Stored and sent on as pixels only: no trailing bytes, chunks or metadata.
+            verified = imaging.reencoded(verified)
             key = storage.put(
                 storage.reference_key(verified.sha256, verified.media_type), verified.data
             )
@@ -338,9 +369,10 @@ class GenerateForm(forms.Form):
             if other.pk == model.pk:
                 continue
             # Each compared model runs with its defaults, through the Image API
-            # where it is offered there, else through Chat Completions.
-            endpoint = selectors.default_endpoint(other)
-            style = Style.IMAGES if endpoint is not None else Style.CHAT
+            # where it is offered there, else through Chat Completions (clean()
+            # refused a model with neither).
+            style = _compare_style(other) or Style.CHAT
+            endpoint = selectors.default_endpoint(other) if style == Style.IMAGES else None
             requests.append(
                 JobRequest(
                     model=other,
@@ -388,6 +420,12 @@ def _estimate(
         prompt_chars=len(cleaned.get("prompt") or ""),
     )
     return estimates.estimate(target, request)
+
+
+def _compare_style(model: ImageModel) -> str | None:
+    """The style a compared model runs in: the Image API, else Chat Completions."""
+    offered = selectors.offered_styles(model)
+    return next((style for style in (Style.IMAGES, Style.CHAT) if style in offered), None)
 
 
 def _visible_job(user: User, job_id: Any) -> Job | None:

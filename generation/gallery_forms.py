@@ -18,11 +18,12 @@ from django.utils import timezone
 
 from generation.gallery import MEDIA_TYPE_LABELS, FilterOptions, Filters
 from generation.models import Board, Status, Style
+from webapp import inputs
 
 ANY = [("", "Any")]
 
 
-class _FilterForm(forms.Form):
+class _FilterForm(inputs.CleanInputMixin, forms.Form):
     q = forms.CharField(
         required=False,
         max_length=200,
@@ -33,10 +34,10 @@ class _FilterForm(forms.Form):
     model = forms.ChoiceField(required=False, label="Model")
     provider = forms.ChoiceField(required=False, label="Provider")
     style = forms.ChoiceField(required=False, label="Generation style", choices=ANY + Style.choices)
-    date_from = forms.DateField(
+    date_from = inputs.BoundedDateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = inputs.BoundedDateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 

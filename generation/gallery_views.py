@@ -22,6 +22,7 @@ from generation.forms import option_values
 from generation.gallery import Cursor, GalleryError
 from generation.gallery_forms import GalleryFilterForm
 from generation.models import Board, Image
+from webapp import inputs
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -232,7 +233,7 @@ def boards(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             board = gallery.create_board(
-                request.user, request.POST.get("name", ""), request.POST.get("description", "")
+                request.user, _posted_text(request, "name"), _posted_text(request, "description")
             )
         except GalleryError as exc:
             error, status = exc.message, exc.status
@@ -242,8 +243,9 @@ def boards(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "summaries": gallery.boards_overview(request.user),
         "error": error,
-        "name": request.POST.get("name", ""),
-        "description": request.POST.get("description", ""),
+        # Shown again to be corrected, without what was refused.
+        "name": request.POST.get("name", "").replace("\x00", ""),
+        "description": request.POST.get("description", "").replace("\x00", ""),
     }
     return render(request, "gallery/boards.html", context, status=status)
 
@@ -253,22 +255,36 @@ def boards(request: AuthenticatedRequest) -> HttpResponse:
 
 def _chosen_board(request: AuthenticatedRequest) -> Board:
     """The board named in the form: a new name wins over the menu."""
-    new_name = request.POST.get("new_board", "").strip()
+    new_name = _posted_text(request, "new_board").strip()
     if new_name:
         return gallery.board_named(request.user, new_name)
-    raw = request.POST.get("board", "")
-    if not raw.isdigit():
+    board_id = inputs.whole_number(request.POST.get("board", ""))
+    if board_id is None:
         raise GalleryError("Choose a board, or type a name for a new one.")
-    board = Board.objects.filter(pk=int(raw)).first()
+    board = Board.objects.filter(pk=board_id).first()
     if board is None:
         raise GalleryError("That board does not exist any more.", status=404)
     return board
 
 
+def _posted_text(request: AuthenticatedRequest, name: str) -> str:
+    """A posted text field, refused (``GalleryError``) when it cannot be stored."""
+    try:
+        return inputs.check_text(request.POST.get(name, ""))
+    except inputs.BadInput as exc:
+        raise GalleryError(exc.message) from None
+
+
 def _safe_next(request: AuthenticatedRequest, default: str) -> str:
+    """``next`` when it is a path on this site, else ``default``. Only paths:
+    ``redirect()`` takes a bare word (``next=true``) for a URL name to reverse."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        target.startswith("/")
+        and not inputs.unstorable(target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return default

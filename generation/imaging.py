@@ -17,11 +17,13 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from xml.etree import ElementTree
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
 from PIL import Image as PILImage
+from PIL import ImageOps
 
 # 64 megapixels: above an 8K square. Pillow refuses twice this at open();
 # between one and two times it only warns, and we make that warning an error.
@@ -120,6 +122,46 @@ def _too_many_pixels(pixels: int | None) -> str:
     if pixels is None:
         return f"the image declares more than the {limit} megapixels allowed"
     return f"the image declares {pixels / 1_000_000:,.0f} megapixels, more than the {limit} allowed"
+
+
+def reencoded(verified: VerifiedImage) -> VerifiedImage:
+    """A verified raster image saved anew from its pixels, in its own format (GIF
+    as PNG): only image data survives, never trailing bytes, text chunks or
+    EXIF, so an upload is not kept or sent on byte for byte. The orientation
+    EXIF asked for is applied first; the colour profile is kept. One frame of
+    an animation. Raises ``ImageRejected`` for SVG (it is rebuilt by ``verify``).
+    """
+    if verified.media_type == "image/svg+xml":
+        raise ImageRejected("SVG is cleaned by verify, not re-encoded")
+    out = io.BytesIO()
+    with decode_slot(), PILImage.open(io.BytesIO(verified.data)) as opened:
+        image = ImageOps.exif_transpose(opened)
+        profile = opened.info.get("icc_profile")
+        extra: dict[str, Any] = {"icc_profile": profile} if profile else {}
+        has_alpha = "A" in image.getbands() or "transparency" in image.info
+        if verified.media_type == "image/jpeg":
+            if image.mode not in ("L", "RGB", "CMYK"):
+                image = image.convert("RGB")
+            image.save(out, format="JPEG", quality=95, **extra)
+            media_type = "image/jpeg"
+        elif verified.media_type == "image/webp":
+            image = image.convert("RGBA" if has_alpha else "RGB")
+            image.save(out, format="WEBP", quality=95, **extra)
+            media_type = "image/webp"
+        else:
+            if image.mode not in ("1", "L", "LA", "I", "I;16", "RGB", "RGBA"):
+                image = image.convert("RGBA" if has_alpha else "RGB")
+            image.save(out, format="PNG", **extra)
+            media_type = "image/png"
+        width, height = image.size
+    return VerifiedImage(
+        out.getvalue(),
+        media_type,
+        width,
+        height,
+        verified.thumbnail,
+        verified.thumbnail_media_type,
+    )
 
 
 def _webp(image: PILImage.Image) -> bytes:

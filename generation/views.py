@@ -78,7 +78,9 @@ def options(request: AuthenticatedRequest) -> HttpResponse:
 def estimate(request: AuthenticatedRequest) -> HttpResponse:
     """The live cost estimate for what the form currently says."""
     form = GenerateForm(request.POST, request.FILES, user=request.user)
-    return render(request, "generation/generate.html#estimate", {"form": form})
+    # A value that cannot be stored says so in place of an estimate for something else.
+    status = 400 if form.input_errors else 200
+    return render(request, "generation/generate.html#estimate", {"form": form}, status=status)
 
 
 def job_detail(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:

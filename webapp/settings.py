@@ -62,6 +62,7 @@ MIDDLEWARE = [
     # Authorization: Bearer <personal API token> makes that token's user the
     # request's user (and skips CSRF: browsers never send the header on their own).
     "webapp.middleware.ApiTokenMiddleware",
+    "webapp.input_guard.UnstorableInputMiddleware",  # NUL in a path or query: 400
     # Every page and endpoint needs a login unless its view says otherwise
     # (@login_not_required: the login page and /healthz).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",

@@ -468,5 +468,5 @@ def test_over_budget_create_is_402_with_what_is_left(api: Client, user: User) ->
     assert response.status_code == 402
     error = response.json()["error"]
     assert error["code"] == "budget_exceeded"
-    assert "$0.01 is left this month" in error["message"]
+    assert "$0.0100 is left this month and this costs about $0.2065." in error["message"]
     assert not Job.objects.exists()

@@ -139,3 +139,47 @@ def test_svg_size_from_viewbox() -> None:
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1024 576"><rect width="1" height="1"/></svg>'
 
     assert imaging.verify(svg, "image/svg+xml").width == 1024
+
+
+@pytest.mark.parametrize(
+    ("fmt", "media_type"), [("JPEG", "image/jpeg"), ("WEBP", "image/webp"), ("GIF", "image/png")]
+)
+def test_reencoding_keeps_the_pixels_and_drops_metadata_and_tails(
+    fmt: str, media_type: str
+) -> None:
+    source = io.BytesIO()
+    exif = PILImage.Exif()
+    exif[0x010E] = "secret description"  # ImageDescription
+    image = PILImage.new("RGB", (40, 30), (250, 250, 250))
+    if fmt == "GIF":
+        image.save(source, format=fmt, comment=b"secret description")
+    else:
+        image.save(source, format=fmt, exif=exif)
+    data = source.getvalue() + b"<html>secret</html>"
+
+    clean = imaging.reencoded(imaging.verify(data, ""))
+
+    assert clean.media_type == media_type
+    assert (clean.width, clean.height) == (40, 30)
+    assert b"secret" not in clean.data
+    with PILImage.open(io.BytesIO(clean.data)) as reread:
+        assert reread.size == (40, 30)
+        assert "exif" not in reread.info
+
+
+def test_reencoding_applies_the_orientation_exif_asked_for() -> None:
+    source = io.BytesIO()
+    exif = PILImage.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    PILImage.new("RGB", (40, 30), (0, 0, 0)).save(source, format="JPEG", exif=exif)
+
+    clean = imaging.reencoded(imaging.verify(source.getvalue(), "image/jpeg"))
+
+    assert (clean.width, clean.height) == (30, 40)
+
+
+def test_svg_is_not_reencoded() -> None:
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'
+
+    with pytest.raises(imaging.ImageRejected):
+        imaging.reencoded(imaging.verify(svg, "image/svg+xml"))

@@ -311,3 +311,35 @@ def test_retry_over_budget_says_so_instead_of_failing(
     assert response.status_code == 200
     assert "would go over your monthly budget" in response.text
     assert Job.objects.filter(retry_of=job).count() == 0
+
+
+def test_reference_upload_is_reencoded_without_what_trailed_it(
+    user_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    from generation import storage
+
+    picture = io.BytesIO()
+    PILImage.new("RGB", (64, 48), (10, 120, 200)).save(picture, format="PNG")
+    uploaded = picture.getvalue() + b"<html><script>alert(1)</script></html>"
+    upload = io.BytesIO(uploaded)
+    upload.name = "ref.png"
+    with django_capture_on_commit_callbacks(execute=False):
+        response = user_client.post(
+            "/",
+            {
+                "prompt": "like this",
+                "model": "openai/gpt-image-1",
+                "style": "images",
+                "references": upload,
+            },
+        )
+
+    assert response.status_code == 302
+    stored = storage.read(Job.objects.get().references[0]["key"])
+    assert stored != uploaded
+    assert b"<html" not in stored
+    with PILImage.open(io.BytesIO(stored)) as image:
+        assert (image.format, image.size) == ("PNG", (64, 48))
+        assert image.convert("RGB").getpixel((5, 5)) == (10, 120, 200)
+    # Pillow reads the whole file back as the image: nothing follows its end.
+    assert stored.endswith(b"IEND\xaeB`\x82")

@@ -803,3 +803,24 @@ def test_requests_log_counts_generation_calls_per_route_and_model(http: httpx.Cl
         "/chat/completions": {"google/gemini-2.5-flash-image": 1},
     }
     assert [r["status"] for r in report["requests"]] == [200, 400, 200]
+
+
+def test_an_image_api_only_model_is_not_a_chat_model(http: httpx.Client) -> None:
+    listed = {
+        m["id"] for m in http.get("/models", params={"output_modalities": "image"}).json()["data"]
+    }
+    chat = http.post(
+        "/chat/completions",
+        json={
+            "model": "openai/gpt-image-1",
+            "messages": [{"role": "user", "content": "a cat"}],
+            "modalities": ["image"],
+        },
+    )
+
+    assert "openai/gpt-image-1" not in listed
+    assert "openai/gpt-5-image" in listed
+    assert chat.status_code == 404
+    assert (
+        http.post("/images", json={"model": "openai/gpt-image-1", "prompt": "a"}).status_code == 200
+    )

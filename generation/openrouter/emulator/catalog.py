@@ -143,6 +143,8 @@ class Catalog:
             models = copy.deepcopy(self._text) + copy.deepcopy(self._image)
         entries = []
         for model in models:
+            if not in_models_list(model):
+                continue
             outputs = set(model.get("architecture", {}).get("output_modalities", []))
             if "all" in modalities or outputs & modalities:
                 entries.append(_models_entry(model))
@@ -203,6 +205,11 @@ class Catalog:
                     found = True
         if not found:
             raise ApiError(400, f"No {billable} price line (variant {variant}) on {model['id']}")
+
+
+def in_models_list(model: dict[str, Any]) -> bool:
+    """Whether ``/models`` lists the model (and so Chat Completions serves it)."""
+    return bool(model.get("_emulator", {}).get("in_models_list", True))
 
 
 def _models_entry(model: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,8 @@ model ``_emulator``
     ``input_image_tokens``  prompt tokens per input image (default 258, Google's count)
     ``vector``            the model draws SVG only
 model ``_source``         where the entry comes from
+    ``in_models_list``    false: only the Image API serves it; ``/models`` does not
+                          list it and Chat Completions answers 404 (default true)
 endpoint ``_emulator``
     ``max_images``        the provider returns at most this many images, whatever ``n`` says
     ``default_format``    Image API format when ``output_format`` is not sent

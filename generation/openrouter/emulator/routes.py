@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from . import directives
+from .catalog import in_models_list
 from .chat import _image_chat, _read_messages, _text_answer, _text_chat
 from .errors import ApiError, no_endpoints
 from .generate import Context, _model_id
@@ -16,6 +17,8 @@ def chat(ctx: Context) -> int:
     model_id = _model_id(body)
     conversation = _read_messages(body.get("messages"))
     image_model = ctx.state.catalog.image_model(model_id)
+    if image_model is not None and not in_models_list(image_model):
+        image_model = None  # served by the Image API only
     model = image_model or ctx.state.catalog.text_model(model_id)
     if model is None:
         raise no_endpoints(f"No endpoints found for {model_id}.")

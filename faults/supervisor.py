@@ -37,7 +37,8 @@ class Supervisor(threading.Thread):
 
     def _restart(self, part: Process) -> None:
         crashed = f"{part.name} exited by itself (exit code {part.popen.returncode}"
-        reason = _last_error(self.stack.log(part.log_name))
+        log = self.stack.services.root / f"{part.log_name}.log"
+        reason = _last_error(log.read_text(errors="replace") if log.exists() else "")
         crashed += f": {reason})" if reason else ")"
         began = time.monotonic()
         try:

@@ -164,7 +164,7 @@ def test_the_report_line_carries_every_column() -> None:
 
     line = report.line(row)
 
-    assert line.split() == ["synthetic", "12", "s", "1", "1", "0", "0", "0", "(20", "s)", "0",
+    assert line.split() == ["synthetic", "12", "s", "1", "1", "0", "0", "0", "(10", "s)", "0",
                             "$0.0400", "$0.0400", "(0)", "0/0"]  # fmt: skip
     assert report.verdict_line(row) == "  verdict: met"
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
 
-.PHONY: run test lint typecheck pytest bench venv dev-venv clean
+.PHONY: run test lint typecheck pytest bench faults venv dev-venv clean
 
 $(VENV)/.runtime: pyproject.toml
 	@test -x $(PYTHON) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -45,6 +45,13 @@ bench: dev-venv
 	@scripts/install-system-packages redis-server=redis-server \
 		'/usr/lib/postgresql/*/bin/postgres=postgresql'
 	$(PYTHON) -m bench $(BENCH_ARGS)
+
+## faults: the fault suite against the real stack; exit 1 when a goal is missed
+## (FAULTS_ARGS=--report-only always exits 0)
+faults: dev-venv
+	@scripts/install-system-packages redis-server=redis-server \
+		'/usr/lib/postgresql/*/bin/postgres=postgresql'
+	$(PYTHON) -m faults $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from generation.openrouter.emulator import EmulatorServer
@@ -63,13 +63,21 @@ class Services:
     root: Path
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    # log name -> the arguments it was spawned with, so that a fault harness can
+    # start a stopped service again exactly as before (same port, same data).
+    commands: dict[str, tuple[list[str], dict[str, Any]]] = field(default_factory=dict)
 
-    def spawn(self, args: list[str], log_name: str, **kwargs: object) -> subprocess.Popen[bytes]:
-        log = open(self.root / f"{log_name}.log", "wb")  # noqa: SIM115 - lives as long as the process
-        process = subprocess.Popen(  # type: ignore[call-overload]
+    def spawn(
+        self, args: list[str], log_name: str, *, append: bool = False, **kwargs: Any
+    ) -> subprocess.Popen[bytes]:
+        """Start a process in its own session, its output in ``<log_name>.log``
+        (appended to with ``append``, as when a stopped service starts again)."""
+        log = open(self.root / f"{log_name}.log", "ab" if append else "wb")  # noqa: SIM115 - lives as long as the process
+        process = subprocess.Popen(
             args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
         )
         self.processes.append(process)
+        self.commands[log_name] = (list(args), dict(kwargs))
         return process
 
     def log(self, name: str) -> str:
@@ -136,7 +144,7 @@ def start_postgres(services: Services) -> str:
     port = free_port()
     data = services.root / "postgres"
     data.mkdir()
-    run_as: dict[str, object] = {}
+    run_as: dict[str, Any] = {}
     if os.geteuid() == 0:
         # PostgreSQL refuses to run as root; Debian's package brings the postgres user.
         user = pwd.getpwnam("postgres")
@@ -159,7 +167,7 @@ def start_postgres(services: Services) -> str:
         ],
         check=True,
         capture_output=True,
-        **run_as,  # type: ignore[call-overload]
+        **run_as,
     )
     services.spawn(
         [

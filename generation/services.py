@@ -249,7 +249,7 @@ def _call_openrouter(job: Job) -> GenerationResult:
 
     with client_from_settings() as client:
         # The threads pool enforces no time limit: the client bounds the whole call.
-        client.max_duration = float(settings.GENERATION_TIME_LIMIT - 30)
+        client.max_duration = settings.GENERATION_CALL_LIMIT
         params = dict(job.params)
         if job.style == Style.IMAGES:
             provider_options = params.pop("provider_options", None)
@@ -460,7 +460,7 @@ class SweepReport:
 def sweep() -> SweepReport:
     """End jobs that overstayed their time limit; resend queued jobs the broker lost."""
     now = timezone.now()
-    deadline = now - timedelta(seconds=settings.GENERATION_TIME_LIMIT + 60)
+    deadline = now - timedelta(seconds=settings.GENERATION_OVERSTAY_SECONDS)
     timed_out = 0
     stuck = Job.objects.filter(
         status__in=[Status.RUNNING, Status.STREAMING, Status.STORING], started_at__lt=deadline

@@ -118,6 +118,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # few connections instead of opening one per task (and per request).
     from psycopg_pool import ConnectionPool
 
+    # Django's backend, answering at once while the server is down (webapp/postgresql).
+    DATABASES["default"]["ENGINE"] = "webapp.postgresql"
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     # A PostgreSQL that does not answer must give a quick "unavailable" page,
     # not hold every request for a minute: libpq waits forever by default.

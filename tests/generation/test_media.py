@@ -153,9 +153,13 @@ def test_storage_refusing_connections_is_a_503_with_a_message(
 ) -> None:
     image = finished_job(user, django_capture_on_commit_callbacks)
     dead = f"http://127.0.0.1:{free_port()}"
-    default: dict[str, Any] = dict(settings.STORAGES["default"])
-    default["OPTIONS"] = {**default["OPTIONS"], "endpoint_url": dead}
-    storages = {**settings.STORAGES, "default": default}
+    storages = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {**settings.S3_OPTIONS, "endpoint_url": dead},
+        },
+    }
     client = Client(raise_request_exception=False)
     client.force_login(user)
 

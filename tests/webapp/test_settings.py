@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import respx
 from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
 
+from generation.openrouter import client_from_settings
 from webapp import env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,3 +184,31 @@ def test_the_public_url_defaults_to_where_make_run_serves(monkeypatch: pytest.Mo
     assert default["DARKROOM_PUBLIC_URL"] == "http://localhost:8000"
     assert moved["DARKROOM_PUBLIC_URL"] == "http://studio.lan:9100"
     assert chosen["DARKROOM_PUBLIC_URL"] == "https://darkroom.example.com"
+
+
+@pytest.mark.parametrize(
+    ("environment", "referer"),
+    [
+        ({"DARKROOM_PORT": "9100"}, "http://localhost:9100"),
+        ({"DARKROOM_HOST": "studio.lan", "DARKROOM_PORT": "8080"}, "http://studio.lan:8080"),
+        ({"DARKROOM_PUBLIC_URL": "https://darkroom.example.com"}, "https://darkroom.example.com"),
+    ],
+)
+def test_the_public_url_reaches_openrouter_as_http_referer(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], referer: str
+) -> None:
+    monkeypatch.delenv("DARKROOM_PUBLIC_URL", raising=False)
+    loaded = load_settings(monkeypatch, **environment)
+
+    with (
+        override_settings(
+            DARKROOM_PUBLIC_URL=loaded["DARKROOM_PUBLIC_URL"],
+            OPENROUTER_BASE_URL="https://or.example/api/v1",
+        ),
+        respx.mock(base_url="https://or.example/api/v1") as router,
+    ):
+        route = router.get("/key").respond(200, json={"data": {"label": "k", "usage": 0}})
+        with client_from_settings() as client:
+            client.get_key()
+
+    assert route.calls.last.request.headers["http-referer"] == referer

@@ -18,10 +18,12 @@ from webapp import env
 from webapp.limits import GenerationLimits, served_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 # A developer's .env fills in what the real environment leaves unset; it never overrides it.
 load_dotenv(BASE_DIR / ".env", override=False)
+
+# Local state of a single-machine install (SQLite, media, collected static files).
+VAR_DIR = Path(env.string("DARKROOM_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env.boolean("DJANGO_DEBUG", True)
 

@@ -256,7 +256,7 @@ def _call_openrouter(job: Job) -> GenerationResult:
 
     with client_from_settings() as client:
         # The threads pool enforces no time limit: the client bounds the whole call.
-        client.max_duration = float(settings.GENERATION_TIME_LIMIT - 30)
+        client.max_duration = settings.GENERATION_CALL_LIMIT
         params = dict(job.params)
         if job.style == Style.IMAGES:
             provider_options = params.pop("provider_options", None)
@@ -572,7 +572,7 @@ def sweep() -> SweepReport:
     # A live worker whose call outlived every bound (the client enforces its own,
     # so this is a last resort). Storing is exempt while its heartbeat is fresh:
     # storage retries may take longer than a generation.
-    deadline = now - timedelta(seconds=settings.GENERATION_TIME_LIMIT + 60)
+    deadline = now - timedelta(seconds=settings.GENERATION_OVERSTAY_SECONDS)
     timed_out = 0
     stuck = Job.objects.filter(
         status__in=[Status.RUNNING, Status.STREAMING], started_at__lt=deadline

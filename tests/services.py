@@ -139,10 +139,70 @@ def _postgres_bin() -> Path:
     return Path(candidates[0]).parent
 
 
-def start_postgres(services: Services) -> str:
+@dataclass
+class Postgres:
+    """A PostgreSQL server in its own data folder that a test may stop and start again.
+
+    ``stop`` is a fast shutdown (SIGINT: open connections are cut, as in a
+    restart); ``start`` brings the same data back on the same port.
+    """
+
+    services: Services
+    data: Path
+    port: int
+    run_as: dict[str, object]
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"postgres://darkroom@127.0.0.1:{self.port}/darkroom"
+
+    def start(self) -> None:
+        self.process = self.services.spawn(
+            [
+                str(_postgres_bin() / "postgres"),
+                "-D",
+                str(self.data),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.data),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=400",
+            ],
+            f"postgres-{self.data.name}",
+            **self.run_as,
+        )
+        wait_for(self.accepts_connections, "PostgreSQL")
+
+    def accepts_connections(self) -> bool:
+        import psycopg
+
+        # The maintenance database: the app's own may not have been created yet.
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="darkroom", dbname="postgres", connect_timeout=2
+        ):
+            return True
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=30)
+
+
+def postgres(services: Services, name: str = "postgres") -> Postgres:
+    """A fresh PostgreSQL cluster in ``services.root / name``, not yet started."""
     bindir = _postgres_bin()
-    port = free_port()
-    data = services.root / "postgres"
+    data = services.root / name
     data.mkdir()
     run_as: dict[str, Any] = {}
     if os.geteuid() == 0:
@@ -169,31 +229,13 @@ def start_postgres(services: Services) -> str:
         capture_output=True,
         **run_as,
     )
-    services.spawn(
-        [
-            str(bindir / "postgres"),
-            "-D",
-            str(data),
-            "-p",
-            str(port),
-            "-k",
-            str(data),
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-            "-c",
-            "max_connections=400",
-        ],
-        "postgres",
-        **run_as,
-    )
-    wait_for(lambda: port_open(port), "PostgreSQL")
-    return f"postgres://darkroom@127.0.0.1:{port}/darkroom"
+    return Postgres(services, data, free_port(), run_as)
+
+
+def start_postgres(services: Services) -> str:
+    server = postgres(services)
+    server.start()
+    return server.url
 
 
 def start_s3(services: Services) -> dict[str, str]:

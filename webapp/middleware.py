@@ -1,4 +1,4 @@
-"""Authentication by personal API token (``Authorization: Bearer drk_…``)."""
+"""Request middleware: personal API tokens, and 503 answers while a service is down."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from webapp import tokens
+from webapp import tokens, unavailable
 
 GetResponse = Callable[[HttpRequest], Any]
 
@@ -79,3 +79,44 @@ def _login(request: HttpRequest, user: AbstractBaseUser) -> None:
 
     request.user = user  # type: ignore[assignment]
     request.auser = auser  # type: ignore[assignment]
+
+
+class UnavailableMiddleware:
+    """Answers 503 with a message when a service the request needs is down.
+
+    Place first in MIDDLEWARE. An outage raised by the view is answered here
+    (``process_exception``); one raised by another middleware has already been
+    turned into a 500 by Django, marked by ``unavailable.mark_request``, and is
+    replaced here on the way out. Works the same with DEBUG on.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        return self._replace(request, self.get_response(request))
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        response: Awaitable[HttpResponse] = self.get_response(request)
+        return self._replace(request, await response)
+
+    def _replace(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        service = unavailable.marked_service(request)
+        if service is not None and response.status_code == 500:
+            return unavailable.response(request, service)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        service = unavailable.service_of(exception)
+        if service is None:
+            return None
+        unavailable.log(request, service, exception)
+        return unavailable.response(request, service)

@@ -15,12 +15,15 @@ from django.utils.csp import CSP
 from dotenv import load_dotenv
 
 from webapp import env
+from webapp.limits import GenerationLimits, served_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 # A developer's .env fills in what the real environment leaves unset; it never overrides it.
 load_dotenv(BASE_DIR / ".env", override=False)
+
+# Local state of a single-machine install (SQLite, media, collected static files).
+VAR_DIR = Path(env.string("DARKROOM_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env.boolean("DJANGO_DEBUG", True)
 
@@ -37,7 +40,12 @@ else:
 
 ALLOWED_HOSTS = env.csv("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env.csv("DJANGO_CSRF_TRUSTED_ORIGINS")
-DARKROOM_PUBLIC_URL = env.string("DARKROOM_PUBLIC_URL", "http://localhost:8000")
+# Where `make run` serves (scripts/run.py reads the same variables).
+DARKROOM_HOST = env.string("DARKROOM_HOST", "127.0.0.1") or "127.0.0.1"
+DARKROOM_PORT = env.integer("DARKROOM_PORT", 8000, minimum=1, maximum=65535)
+# The address people open; sent to OpenRouter as HTTP-Referer (app attribution).
+# Unset, it is where this machine serves, so attribution matches `make run`.
+DARKROOM_PUBLIC_URL = env.http_url("DARKROOM_PUBLIC_URL", served_url(DARKROOM_HOST, DARKROOM_PORT))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,6 +61,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees every response: a request that failed because the
+    # database, Redis or storage is down is answered 503 with a message, not 500.
+    "webapp.middleware.UnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -108,10 +119,28 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # One pool per process: a generation worker's hundreds of threads share a
     # few connections instead of opening one per task (and per request).
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    from psycopg_pool import ConnectionPool
+
+    # Django's backend, answering at once while the server is down (webapp/postgresql).
+    DATABASES["default"]["ENGINE"] = "webapp.postgresql"
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # A PostgreSQL that does not answer must give a quick "unavailable" page,
+    # not hold every request for a minute: libpq waits forever by default.
+    _options.setdefault("connect_timeout", 5)
+    _options["pool"] = {
         "min_size": 1,
-        "max_size": env.integer("DARKROOM_DB_POOL_SIZE", 20),
-        "timeout": 30,
+        "max_size": env.integer("DARKROOM_DB_POOL_SIZE", 20, minimum=1, maximum=200),
+        # How long a request waits for a connection before it is answered 503.
+        # Queries take milliseconds and the worker hands its connection back
+        # while it waits on OpenRouter, so waiting longer only hides an outage.
+        "timeout": 5,
+        # Connections a restart broke are found and replaced when they are
+        # handed out, instead of failing the request that got them.
+        "check": ConnectionPool.check_connection,
+        # The pool retries a failed connect with doubling delays; giving up
+        # after 2 s means the next request after an outage connects at once
+        # rather than waiting out a backoff grown over the outage.
+        "reconnect_timeout": 2,
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while a worker writes; IMMEDIATE makes
@@ -181,7 +210,7 @@ if USE_S3:
         "querystring_auth": True,
         "querystring_expire": 600,
         "file_overwrite": True,  # keys are content hashes: same key, same bytes
-        "addressing_style": env.string("S3_ADDRESSING_STYLE", "path"),
+        "addressing_style": env.choice("S3_ADDRESSING_STYLE", "path", ("path", "virtual", "auto")),
         "signature_version": "s3v4",
         # boto3 >= 1.36 sends checksums many S3-compatible servers reject.
         "client_config": BotoConfig(
@@ -216,7 +245,7 @@ STORAGES = {
 # Authorization header, and scrubbed from every log line.
 OPENROUTER_API_KEY = env.string("OPENROUTER_API_KEY")
 OPENROUTER_EMULATED = not OPENROUTER_API_KEY
-OPENROUTER_EMULATOR_PORT = env.integer("OPENROUTER_EMULATOR_PORT", 8765)
+OPENROUTER_EMULATOR_PORT = env.integer("OPENROUTER_EMULATOR_PORT", 8765, minimum=1, maximum=65535)
 OPENROUTER_BASE_URL = env.string("OPENROUTER_BASE_URL") or (
     f"http://127.0.0.1:{OPENROUTER_EMULATOR_PORT}/api/v1"
     if OPENROUTER_EMULATED
@@ -225,11 +254,29 @@ OPENROUTER_BASE_URL = env.string("OPENROUTER_BASE_URL") or (
 OPENROUTER_TITLE = "Darkroom"
 
 # The longest a single generation may take, upstream call and storing included.
-GENERATION_TIME_LIMIT = env.integer("DARKROOM_GENERATION_TIME_LIMIT", 300)
+# Every bound that depends on it is derived in one place (webapp/limits.py).
+GENERATION_LIMITS = GenerationLimits(
+    env.integer(
+        "DARKROOM_GENERATION_TIME_LIMIT",
+        300,
+        minimum=GenerationLimits.MINIMUM,
+        maximum=GenerationLimits.MAXIMUM,
+        unit="seconds",
+    )
+)
+GENERATION_TIME_LIMIT = GENERATION_LIMITS.total
+# The OpenRouter call's own bound: the rest of the limit is left for storing.
+GENERATION_CALL_LIMIT = GENERATION_LIMITS.call
+# The sweep ends a job still running this long after it started.
+GENERATION_OVERSTAY_SECONDS = GENERATION_LIMITS.overstay
 # First wait before retrying a transient upstream failure; doubles each time.
-DARKROOM_RETRY_BACKOFF_SECONDS = float(env.integer("DARKROOM_RETRY_BACKOFF_MS", 5000)) / 1000
+DARKROOM_RETRY_BACKOFF_SECONDS = (
+    env.integer("DARKROOM_RETRY_BACKOFF_MS", 5000, minimum=0, maximum=60000, unit="ms") / 1000
+)
 # How long a worker keeps retrying to store paid images while storage is down.
-DARKROOM_STORAGE_RETRY_SECONDS = env.integer("DARKROOM_STORAGE_RETRY_SECONDS", 600)
+DARKROOM_STORAGE_RETRY_SECONDS = env.integer(
+    "DARKROOM_STORAGE_RETRY_SECONDS", 600, minimum=0, maximum=86400, unit="s"
+)
 # The text model that calls the openrouter:image_generation server tool.
 DARKROOM_TOOL_TEXT_MODEL = env.string("DARKROOM_TOOL_TEXT_MODEL", "openai/gpt-4o-mini")
 
@@ -244,15 +291,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"generation.tasks.run_job": {"queue": "generation"}}
-CELERY_TASK_SOFT_TIME_LIMIT = GENERATION_TIME_LIMIT
-CELERY_TASK_TIME_LIMIT = GENERATION_TIME_LIMIT + 30
+CELERY_TASK_SOFT_TIME_LIMIT = GENERATION_LIMITS.task_soft
+CELERY_TASK_TIME_LIMIT = GENERATION_LIMITS.task_hard
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis redelivers an unacknowledged task after this long, even if it is
     # still running: keep it far above the longest generation.
-    "visibility_timeout": 3 * GENERATION_TIME_LIMIT,
+    "visibility_timeout": GENERATION_LIMITS.visibility_timeout,
     "socket_timeout": REDIS_SOCKET_TIMEOUT,
     "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
 }
@@ -268,7 +315,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.boolean("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env.integer("DJANGO_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_SECONDS = env.integer(
+        "DJANGO_HSTS_SECONDS", 31536000, minimum=0, maximum=63072000, unit="seconds"
+    )
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True

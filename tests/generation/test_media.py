@@ -1,4 +1,4 @@
-"""Image bytes are served only to those who may see them, SVG sandboxed."""
+"""Image bytes are served only to those who may see them, SVG sandboxed; 503 while storage is down."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import io
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.test import Client
+from django.test import Client, override_settings
 from PIL import Image as PILImage
 
 from generation import imaging, storage
 from generation.models import Image, Job, Status
 from tests.concurrency import run_async
 from tests.generation.conftest import submit
+from tests.services import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 
@@ -144,3 +146,32 @@ def test_under_asgi_the_bytes_are_streamed_not_buffered(
 
     assert is_async  # Django would otherwise read the whole file before sending
     assert PILImage.open(io.BytesIO(data)).size == (32, 32)
+
+
+def test_storage_refusing_connections_is_a_503_with_a_message(
+    user: User, user_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    image = finished_job(user, django_capture_on_commit_callbacks)
+    dead = f"http://127.0.0.1:{free_port()}"
+    storages = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {**settings.S3_OPTIONS, "endpoint_url": dead},
+        },
+    }
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+
+    with override_settings(STORAGES=storages):
+        original = client.get(f"/media/{image.pk}/original")
+        thumbnail = client.get(f"/media/{image.pk}/thumbnail")
+
+    assert original.status_code == 503
+    assert thumbnail.status_code == 503
+    text = original.content.decode()
+    assert "image storage is not answering right now" in text
+    assert "Try again in a minute" in text
+    assert dead not in text
+    # Back on the real storage, the same image is served again.
+    assert body(user_client.get(f"/media/{image.pk}/original"))

@@ -150,7 +150,7 @@ class Postgres:
     services: Services
     data: Path
     port: int
-    run_as: dict[str, object]
+    run_as: dict[str, Any]
     process: subprocess.Popen[bytes] | None = None
 
     @property

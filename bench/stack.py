@@ -228,9 +228,11 @@ def _service_parts(services: test_services.Services) -> dict[str, Process]:
         ),
     }
     if env["DATABASE_URL"].startswith("postgres"):
+        # tests.services names its log after the data folder (postgres-<folder>).
+        log_name = next(name for name in services.commands if name.startswith("postgres"))
         parts["postgres"] = part(
             "postgres",
-            "postgres",
+            log_name,
             lambda: _postgres_answers(env["DATABASE_URL"]),
             stop_signal=signal.SIGINT,
         )

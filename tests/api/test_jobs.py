@@ -468,5 +468,7 @@ def test_over_budget_create_is_402_with_what_is_left(api: Client, user: User) ->
     assert response.status_code == 402
     error = response.json()["error"]
     assert error["code"] == "budget_exceeded"
-    assert "$0.0100 is left this month and this costs about $0.2065." in error["message"]
+    assert (
+        "$0.0100 is left this month and this costs about $0.6657." in error["message"]
+    )  # 4 x high quality
     assert not Job.objects.exists()

@@ -30,6 +30,7 @@ from catalog.models import Endpoint, ImageModel
 from generation import budgets, heartbeat, imaging, progress, storage
 from generation.models import ACTIVE_STATUSES, Batch, Image, Job, Status, Style
 from generation.openrouter import (
+    ErrorKind,
     GenerationResult,
     OpenRouterError,
     PartialImage,
@@ -332,13 +333,16 @@ def _handle_upstream_error(job: Job, exc: OpenRouterError, seconds: float) -> No
                 settings.DARKROOM_RETRY_BACKOFF_SECONDS * 2**job.transient_failures,
             ),
         )
+        # The card counts down to enqueued_at itself: the stage names only the
+        # reason, so that it never states a second, different wait.
         requeued = _update(
             job.pk,
             (Status.RUNNING, Status.STREAMING),
             status=Status.QUEUED,
             upstream_started_at=None,
             transient_failures=F("transient_failures") + 1,
-            stage=f"{exc.user_message} Trying again in {delay:.0f} s.",
+            enqueued_at=timezone.now() + timedelta(seconds=delay),
+            stage=_retry_reason(exc),
             progress=0,
             previews=0,
             **cost_fields,
@@ -357,6 +361,13 @@ def _handle_upstream_error(job: Job, exc: OpenRouterError, seconds: float) -> No
     if unknown_charge and "charged" not in message:
         message += " OpenRouter may still have charged for it."
     _fail(job, exc.kind.value, message)
+
+
+def _retry_reason(exc: OpenRouterError) -> str:
+    """Why a job waits to be tried again, without the provider's own "try again in"."""
+    if exc.kind == ErrorKind.RATE_LIMITED:
+        return "OpenRouter is rate limiting us."
+    return _sentence(exc.user_message)[:200]
 
 
 def _sentence(text: str) -> str:

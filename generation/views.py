@@ -23,8 +23,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from generation import budgets, live, progress, selectors, services, storage
-from generation.forms import GenerateForm
+from generation import (
+    budgets,
+    live,
+    preferences,
+    progress,
+    selectors,
+    services,
+    storage,
+    studio,
+    usage,
+)
+from generation.forms import GenerateForm, read_reference_token
 from generation.models import Job
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
@@ -44,6 +54,17 @@ def generate(request: AuthenticatedRequest) -> HttpResponse:
             except budgets.BudgetExceeded as exc:
                 form.add_error(None, exc.message)
             else:
+                preferences.remember(
+                    request.user,
+                    model_slug=form.cleaned_data["model"].slug,
+                    style=form.chosen_style,
+                    options={
+                        name: request.POST.get(form_name)
+                        for form_name, name in form.option_names.items()
+                    },
+                )
+                if len(jobs) > 1:  # a comparison opens side by side
+                    return _to(request, reverse("generation:job", kwargs={"job_id": jobs[0].pk}))
                 if not request.htmx:
                     messages.success(request, f"Queued {len(jobs)} job(s).")
                     return redirect("generation:job", job_id=jobs[0].pk)
@@ -59,6 +80,7 @@ def generate(request: AuthenticatedRequest) -> HttpResponse:
 
 def _generate_context(request: AuthenticatedRequest, form: GenerateForm) -> dict[str, Any]:
     jobs = selectors.recent_jobs(request.user)
+    studio.annotate_prices(form.model_list)
     return {
         "form": form,
         "jobs": jobs,
@@ -84,17 +106,63 @@ def estimate(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def job_detail(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
+    """One job, or its whole comparison side by side (the primary model first,
+    the prompt once, the batch's total)."""
     job = selectors.job_for(request.user, job_id)
-    siblings = (
-        selectors.cards(request.user, job.batch.jobs.values_list("pk", flat=True))
-        if job.batch is not None
-        else [job]
-    )
+    if job.batch is not None:
+        ids = job.batch.jobs.order_by("created_at", "pk").values_list("pk", flat=True)
+        siblings = selectors.cards(request.user, ids)
+    else:
+        siblings = selectors.cards(request.user, [job.pk])
     return render(
         request,
         "generation/job.html",
-        {"job": job, "jobs": siblings, "watch": [j.pk for j in siblings if j.is_active]},
+        {
+            "job": job,
+            "jobs": siblings,
+            "watch": [j.pk for j in siblings if j.is_active],
+            "batch_total": usage.batch_total(siblings),
+            "compare": job.batch is not None,
+        },
     )
+
+
+@require_GET
+def job_reference(request: AuthenticatedRequest, job_id: uuid.UUID, index: int) -> HttpResponse:
+    """A job's uploaded reference image, for whoever may see the job."""
+    job = selectors.job_for(request.user, job_id)
+    uploads = [r for r in job.references if r.get("kind") == "upload"]
+    if not 0 <= index < len(uploads):
+        raise Http404("This job has no such reference image.")
+    return _reference_bytes(uploads[index])
+
+
+@require_GET
+def kept_reference(request: AuthenticatedRequest) -> HttpResponse:
+    """A reference carried by the form (``?token=``), for the user it was signed for."""
+    reference = read_reference_token(request.user, request.GET.get("token", ""))
+    if reference is None:
+        raise Http404("This reference has expired.")
+    return _reference_bytes(reference)
+
+
+def _reference_bytes(reference: dict[str, Any]) -> HttpResponse:
+    try:
+        data = storage.read(reference["key"])
+    except (FileNotFoundError, KeyError):
+        raise Http404("The reference image is gone from storage.") from None
+    response = HttpResponse(data, content_type=reference.get("media_type", "image/png"))
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def my_usage(request: AuthenticatedRequest) -> HttpResponse:
+    """My usage: this month's spend against the budgets, by model, the most
+    expensive jobs, and every job of mine, newest first (``?page=``)."""
+    context = usage.usage_for(request.user, request.GET.get("page"))
+    return render(request, "generation/usage.html", context)
 
 
 @require_GET

@@ -1,0 +1,33 @@
+"""Template filters for job cards: where a queued job stands and when it retries."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+
+from generation import studio
+from generation.models import Job, Status
+
+register = template.Library()
+
+
+@register.filter
+def queue_place(job: Job) -> int | None:
+    """The job's place in the queue (1: next), or None when it is not waiting."""
+    return studio.queue_position(job)
+
+
+@register.filter
+def retry_in(job: Job) -> int | None:
+    """Whole seconds until a job held back after a transient failure is tried
+    again (from ``enqueued_at``, the time it was requeued for); None otherwise."""
+    if job.status != Status.QUEUED or not job.transient_failures or job.enqueued_at is None:
+        return None
+    return max(0, round((job.enqueued_at - timezone.now()).total_seconds()))
+
+
+@register.filter
+def uploads(job: Job) -> list[tuple[int, dict[str, object]]]:
+    """The job's uploaded references with their index, for the reference thumbnails."""
+    found = [r for r in job.references if r.get("kind") == "upload"]
+    return list(enumerate(found))

@@ -324,7 +324,9 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
                 self.add_error(form_name, inputs.UNSTORABLE_MESSAGE)
         if target is not None and not self.errors:
             submitted = {
-                name: self.data.get(form_name)
+                name: option_controls.submitted_value(
+                    self.fields[form_name], name, self.data.get(form_name)
+                )
                 for form_name, name in self.option_names.items()
                 if self.data.get(form_name) not in (None, "")
             }

@@ -10,10 +10,13 @@ say what an option does instead of naming API paths.
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
+from typing import Any
 
 from django import forms
+from django.core.validators import RegexValidator
 
 from catalog.capabilities import IMAGE_CONFIG_PREFIX, PASSTHROUGH_PREFIX, RGBField
 
@@ -34,8 +37,33 @@ KNOWN_PASSTHROUGH: dict[str, tuple[str, str, Decimal, Decimal, bool]] = {
         False,
     ),
 }
+# Documented on/off provider options: a checkbox that sends true.
+KNOWN_SWITCHES: dict[str, tuple[str, str]] = {
+    "prompt_upsampling": (
+        "Improve my prompt",
+        "Let the provider expand the prompt before drawing.",
+    ),
+    "watermark": ("Watermark", "Add the provider's watermark to the image."),
+}
+_HEX = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Give a colour like #FF8000.")
 _API_PATH = re.compile(r"\b(?:provider\.options\.[\w.-]+?\.|provider_options\.|image_config\.)")
 ADVANCED_ONLY = frozenset({"seed", "output_compression", "moderation", "background"})
+
+
+def submitted_value(field: forms.Field, name: str, raw: Any) -> Any:
+    """The raw value to validate as the catalog reads option ``name``: a ticked
+    provider-option checkbox is the JSON ``true`` its text field expects, an
+    ``r, g, b`` colour the JSON list."""
+    if not name.startswith(PASSTHROUGH_PREFIX) or raw in (None, ""):
+        return raw
+    if isinstance(field, forms.BooleanField):
+        return "true" if raw not in ("", "off", "false") else ""
+    if isinstance(field, RGBField):
+        try:
+            return json.dumps(field.to_python(raw))
+        except forms.ValidationError:
+            return raw
+    return raw
 
 
 def plain(text: str) -> str:
@@ -69,6 +97,27 @@ def adjust(name: str, field: forms.Field, provider: str) -> forms.Field:
                 decimal_places=2,
                 widget=forms.NumberInput(attrs={"step": "0.1"}),
             )
+        if key in KNOWN_SWITCHES:
+            label, help_text = KNOWN_SWITCHES[key]
+            return forms.BooleanField(required=False, label=label, help_text=help_text)
+        if key.endswith("rgb_color"):
+            colour = RGBField(
+                required=False,
+                label=key.replace("_rgb_color", " colour").replace("_", " ").capitalize(),
+                help_text="Three numbers 0-255 like 255, 128, 0, or pick a colour.",
+            )
+            colour.color_kind = "rgb"  # type: ignore[attr-defined]
+            return colour
+        if key.endswith("hex_color"):
+            colour = forms.CharField(
+                required=False,
+                max_length=7,
+                validators=[_HEX],
+                label=key.replace("_hex_color", " colour").replace("_", " ").capitalize(),
+                help_text="A colour like #FF8000, or pick one.",
+            )
+            colour.color_kind = "hex"  # type: ignore[attr-defined]
+            return colour
         field.label = key.replace("_", " ").capitalize()
         field.help_text = (
             f"A setting only {provider or 'this provider'} understands; "

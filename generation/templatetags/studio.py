@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django import template
 from django.utils import timezone
 
@@ -23,7 +25,10 @@ def retry_in(job: Job) -> int | None:
     again (from ``enqueued_at``, the time it was requeued for); None otherwise."""
     if job.status != Status.QUEUED or not job.transient_failures or job.enqueued_at is None:
         return None
-    return max(0, round((job.enqueued_at - timezone.now()).total_seconds()))
+    # Counted as the page's script counts (from the whole second it is given), so
+    # that a re-rendered card and the ticking one agree.
+    until = int(job.enqueued_at.timestamp())
+    return max(0, math.ceil(until - timezone.now().timestamp()))
 
 
 @register.filter

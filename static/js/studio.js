@@ -17,7 +17,7 @@
     var now = Date.now() / 1000;
     document.querySelectorAll(".countdown[data-until]").forEach(function (el) {
       var until = parseInt(el.getAttribute("data-until"), 10);
-      if (!isNaN(until)) el.textContent = Math.max(0, Math.round(until - now)) + " s";
+      if (!isNaN(until)) el.textContent = Math.max(0, Math.ceil(until - now)) + " s";
     });
   }
   setInterval(countdown, 1000);

@@ -60,6 +60,19 @@ def png_bytes(colour: str = "red") -> bytes:
     return buffer.getvalue()
 
 
+def loaded_width(page: Any, image: Any) -> int:
+    """The image's pixel width once it has loaded (0 if it cannot)."""
+    return int(
+        page.evaluate(
+            """(img) => img.complete ? img.naturalWidth : new Promise((done) => {
+                 img.addEventListener('load', () => done(img.naturalWidth));
+                 img.addEventListener('error', () => done(0));
+               })""",
+            image.element_handle(),
+        )
+    )
+
+
 def no_sideways_scroll(page: Any) -> bool:
     return bool(
         page.evaluate(
@@ -317,7 +330,7 @@ def test_references_follow_the_model_survive_errors_and_come_from_the_gallery(
     page.locator(".composer-prompt .errorlist").wait_for()
     kept = page.locator("[data-testid=kept-references] img")
     assert kept.count() == 1
-    assert page.evaluate("(img) => img.naturalWidth", kept.element_handle()) == 64
+    assert loaded_width(page, kept) == 64
 
     # Dropped and pasted images join the upload.
     page.evaluate(
@@ -346,7 +359,7 @@ def test_references_follow_the_model_survive_errors_and_come_from_the_gallery(
     assert card.locator("[data-testid=job-references] img").count() == 3
     page.goto(f"{asgi_server}/jobs/{job.pk}/")
     thumb = page.locator("[data-testid=job-page-references] img").first
-    assert page.evaluate("(img) => img.naturalWidth", thumb.element_handle()) == 64
+    assert loaded_width(page, thumb) == 64
 
     done = waiting_job(
         user, "a finished image", status=Status.SUCCEEDED, finished_at=timezone.now()

@@ -385,9 +385,10 @@ def test_estimate_covers_everything_queued_and_warns_over_budget(
 ) -> None:
     budgets.set_budget(user, Decimal("0.20"))
     log_in(page, asgi_server, user)
-    page.select_option("select[name=model]", "openai/gpt-image-1-mini")
-    page.locator("input[name=opt__n]").wait_for(state="attached")
-    page.locator("[data-testid=advanced]").evaluate("(el) => el.open = true")
+    with page.expect_response(lambda r: "/generate/options" in r.url):
+        page.select_option("select[name=model]", "openai/gpt-image-1-mini")
+    page.wait_for_load_state("networkidle")
+    page.locator("[data-testid=advanced] > summary").click()
     page.fill("textarea[name=prompt]", "three foxes")
 
     with page.expect_response(lambda r: "/generate/estimate" in r.url):
@@ -401,7 +402,7 @@ def test_estimate_covers_everything_queued_and_warns_over_budget(
     rows = estimate.locator("[data-testid=estimate-rows] li").all_inner_texts()
 
     assert any("GPT Image 1 Mini" in row and "× 2 images" in row for row in rows), rows
-    assert any(row.startswith("GPT Image 1:") for row in rows), rows
+    assert any(row.endswith("GPT Image 1: $0.1664") for row in rows), rows
     assert "for 2 models" in estimate.locator("[data-testid=estimate-total]").inner_text()
     assert estimate.locator("[data-testid=simulated]").count() == 1
     warning = estimate.locator("[data-testid=budget-warning]")

@@ -524,3 +524,5 @@ def test_screenshots_of_the_studio_pages_at_both_widths(
             if name == "generate":
                 assert in_viewport(page, "[data-testid=generate]")
             shoot(page, f"studio-{name}-{label}")
+            if viewport is PHONE:  # what a phone shows before any scrolling
+                page.screenshot(path=str(SCREENSHOTS / f"studio-{name}-{label}-first-screen.png"))

@@ -28,7 +28,8 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from catalog.models import Endpoint, ImageModel
-from generation import budgets, heartbeat, imaging, progress, storage
+from costs import budgets
+from generation import heartbeat, imaging, progress, storage
 from generation.models import ACTIVE_STATUSES, Batch, Image, Job, Status, Style
 from generation.openrouter import (
     GenerationResult,

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "webapp",
     "catalog",
     "generation",
+    "gallery",
+    "costs",
 ]
 
 MIDDLEWARE = [

@@ -13,9 +13,9 @@ from django.core.management import call_command
 
 from catalog import selectors as catalog_selectors
 from catalog.models import ImageModel
+from emulator import directives
 from generation import services
 from generation.models import Job, Style
-from generation.openrouter.emulator import directives
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from django.utils.datastructures import MultiValueDict
 
 from catalog import capabilities, estimates, selectors
 from catalog.models import Endpoint, ImageModel
-from generation import budgets, imaging, option_controls, preferences, storage, studio
+from costs import budgets
+from generation import imaging, option_controls, preferences, storage, studio
 from generation.models import Job, Style
 from generation.selectors import visible_images, visible_jobs
 from generation.services import JobRequest

@@ -101,23 +101,23 @@ def adjust(name: str, field: forms.Field, provider: str) -> forms.Field:
             label, help_text = KNOWN_SWITCHES[key]
             return forms.BooleanField(required=False, label=label, help_text=help_text)
         if key.endswith("rgb_color"):
-            colour = RGBField(
+            rgb = RGBField(
                 required=False,
                 label=key.replace("_rgb_color", " colour").replace("_", " ").capitalize(),
                 help_text="Three numbers 0-255 like 255, 128, 0, or pick a colour.",
             )
-            colour.color_kind = "rgb"  # type: ignore[attr-defined]
-            return colour
+            rgb.color_kind = "rgb"  # type: ignore[attr-defined]
+            return rgb
         if key.endswith("hex_color"):
-            colour = forms.CharField(
+            hex_field = forms.CharField(
                 required=False,
                 max_length=7,
                 validators=[_HEX],
                 label=key.replace("_hex_color", " colour").replace("_", " ").capitalize(),
                 help_text="A colour like #FF8000, or pick one.",
             )
-            colour.color_kind = "hex"  # type: ignore[attr-defined]
-            return colour
+            hex_field.color_kind = "hex"  # type: ignore[attr-defined]
+            return hex_field
         field.label = key.replace("_", " ").capitalize()
         field.help_text = (
             f"A setting only {provider or 'this provider'} understands; "

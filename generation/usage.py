@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, F, Sum
 from django.db.models.functions import Coalesce
 
-from generation import budgets
+from costs import budgets
 from generation.models import Job
 
 JOBS_PER_PAGE = 25

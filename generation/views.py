@@ -23,8 +23,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from costs import budgets
 from generation import (
-    budgets,
     live,
     preferences,
     progress,

@@ -4,6 +4,7 @@ Darkroom under uvicorn (a real worker where a job must run)."""
 from __future__ import annotations
 
 import io
+import itertools
 import time
 import uuid
 from datetime import timedelta
@@ -17,7 +18,8 @@ from django.utils import timezone
 from PIL import Image as PILImage
 from playwright.sync_api import expect
 
-from generation import budgets, storage
+from costs import budgets
+from generation import storage
 from generation.models import Batch, GenerationPreference, Image, Job, Status
 from tests.generation.conftest import job_request, submit
 
@@ -179,7 +181,7 @@ def test_a_rate_limited_job_counts_down_once_and_truly(
     assert "rate limiting" in text
     assert 10 <= first <= 20
     assert seconds[-1] <= first - 3, seconds
-    assert all(later <= earlier + 1 for earlier, later in zip(seconds, seconds[1:])), seconds
+    assert all(later <= earlier + 1 for earlier, later in itertools.pairwise(seconds)), seconds
     Job.objects.filter(pk=job.pk).update(status=Status.CANCELED)
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("generation", "0003_job_heartbeat_and_settlement"),
+        ("generation", "0004_move_gallery_and_budgets"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -273,9 +273,10 @@ def test_default_model_is_the_teams_most_used_and_the_last_choice_is_remembered(
     page.goto(f"{asgi_server}/")
     assert page.locator("select[name=model]").input_value() == "openai/gpt-image-1-mini"
 
-    page.select_option("select[name=model]", "black-forest-labs/flux.2-pro")
-    page.locator("select[name=opt__aspect_ratio]").wait_for(state="attached")
-    page.locator("[data-testid=advanced]").evaluate("(el) => el.open = true")
+    with page.expect_response(lambda r: "/generate/options" in r.url):
+        page.select_option("select[name=model]", "black-forest-labs/flux.2-pro")
+    page.wait_for_load_state("networkidle")
+    page.locator("[data-testid=advanced] > summary").click()
     page.select_option("select[name=opt__aspect_ratio]", "16:9")
     page.fill("textarea[name=prompt]", "remember me")
     page.click("[data-testid=generate]")
@@ -393,13 +394,13 @@ def test_estimate_covers_everything_queued_and_warns_over_budget(
     page.locator("[data-testid=advanced] > summary").click()
     page.fill("textarea[name=prompt]", "three foxes")
 
-    with page.expect_response(lambda r: "/generate/estimate" in r.url):
-        page.fill("input[name=opt__n]", "2")
-        page.locator("input[name=opt__n]").dispatch_event("change")
+    page.fill("input[name=opt__n]", "2")
+    page.locator("input[name=opt__n]").dispatch_event("change")
+    expect(page.locator("[data-testid=estimate]")).to_contain_text("× 2 images")
     page.locator("[data-testid=compare] > summary").click()
-    with page.expect_response(lambda r: "/generate/estimate" in r.url):
-        page.check("input[name=compare][value='openai/gpt-image-1']")
+    page.check("input[name=compare][value='openai/gpt-image-1']")
     estimate = page.locator("[data-testid=estimate]")
+    expect(estimate.locator("[data-testid=estimate-total]")).to_contain_text("for 2 models")
     estimate.locator("summary").click()
     rows = estimate.locator("[data-testid=estimate-rows] li").all_inner_texts()
 

@@ -97,8 +97,11 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--profile",
-        action="store_true",
-        help="sample the worker and web server with py-spy during the run (var/bench-profile/)",
+        nargs="?",
+        const="cpu",
+        choices=["cpu", "native"],
+        help="sample the worker and web processes with py-spy during the run "
+        "(var/bench-profile/); 'native' names C functions too, at a cost to the figures",
     )
     return parser
 

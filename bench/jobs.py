@@ -224,6 +224,7 @@ def _round(args: argparse.Namespace, stack: bench_stack.Stack, token: str, numbe
                 profiling.sampling(
                     profiling.targets(stack),
                     Path(f"var/bench-profile/round-{number}").resolve(),
+                    native=args.profile == "native",
                 )
             )
         sampler.start()
@@ -293,7 +294,8 @@ def _round(args: argparse.Namespace, stack: bench_stack.Stack, token: str, numbe
         cpu=measure.difference(cpu_after, cpu_before),
     )
     for name, path in profiles.items():
-        print(f"\n  {name}: where it spent its CPU (py-spy, {path})")
+        view = "where its CPU went" if name.endswith("(cpu)") else "where its threads were"
+        print(f"\n  {name}: {view} (py-spy, {path})")
         print("\n".join(profiling.summary(path)))
     return len(succeeded) == args.jobs and not unfinished
 

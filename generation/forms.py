@@ -151,6 +151,8 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
         super().__init__(data, files, initial=initial)
         self.user = user
         catalog = snapshots.current()
+        # What the menus list (the page's template), from the same copy.
+        self.catalog_models: list[ImageModel] = catalog.models
         model_field = cast(ModelChoiceBySlug, self.fields["model"])
         model_field.snapshot = catalog
         model_field.queryset = selectors.generatable_models()

@@ -279,16 +279,21 @@ async def events(request: AuthenticatedRequest) -> HttpResponseBase:
                         if job_id is not None and job_id in final
                     ]
                     cards = await hub.cards(wanted)
+                    # One write per wake-up, whatever the number of cards: with
+                    # thousands of open streams, each write is what a change costs.
+                    updates = []
                     for job_id in wanted:
                         card = cards.get(job_id)
                         update = card.event_for(user) if card else None
                         if card is None or update is None:
                             continue
-                        yield update
+                        updates.append(update)
                         final[job_id] = card.is_final
                     if all(final.values()):
-                        yield live.sse("close", "")
+                        yield "".join(updates) + live.sse("close", "")
                         return
+                    if updates:
+                        yield "".join(updates)
         except ConnectionError:
             # The page falls back to polling and reconnects; nothing is lost.
             yield ": progress channel unavailable\n\n"

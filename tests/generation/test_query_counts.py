@@ -46,7 +46,7 @@ def test_a_form_submit_reads_the_catalog_from_the_process_copy(user_client: Clie
 
     assert response.status_code == 302  # to the new job's page
     assert Job.objects.filter(prompt="a lighthouse").count() == 2
-    assert not [q["sql"] for q in queries if '"catalog_' in q["sql"]]
+    assert not [q["sql"] for q in queries if 'FROM "catalog_' in q["sql"]]
     assert len(queries) <= 6, [query["sql"][:120] for query in queries]
 
 
@@ -72,3 +72,14 @@ def test_a_claim_that_lost_the_race_reads_nothing(user: User) -> None:
 
     assert services.claim(job.pk) is None
     assert Job.objects.get(pk=job.pk).attempts == 0
+
+
+def test_the_generate_page_lists_the_models_from_the_process_copy(user_client: Client) -> None:
+    user_client.get("/")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = user_client.get("/")
+
+    assert response.status_code == 200
+    assert "google/gemini-2.5-flash-image" in response.text
+    assert not [q["sql"] for q in queries if 'FROM "catalog_' in q["sql"]]

@@ -12,7 +12,7 @@ import pytest
 
 from generation.openrouter import EMULATOR_API_KEY, OpenRouterClient, PartialImage
 
-emulator = pytest.importorskip("generation.openrouter.emulator")
+emulator = pytest.importorskip("emulator")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_tool_image_through_both_apis(local):
 def test_the_same_request_again_is_drawn_from_the_emulator_cache(local):
     """A benchmark sends one prompt hundreds of times: the emulator encodes its
     final image and its partial previews once, and sends the same bytes."""
-    from generation.openrouter.emulator import drawing, generate
+    from emulator import drawing, generate
 
     (endpoint, *_) = local.get_endpoints("openai/gpt-image-1")
     assert endpoint.supports_streaming

@@ -16,6 +16,16 @@ from webapp import tokens
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("catalog")]
 
+
+@pytest.fixture(autouse=True)
+def _no_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Submits go all the way to ``apply_async``, and no further: a worker left
+    running by another test must not take these jobs (this test runs them)."""
+    from generation import tasks
+
+    monkeypatch.setattr(tasks.run_job, "apply_async", lambda *args, **kwargs: None)
+
+
 BODY = {"prompt": "a lighthouse at dusk", "model": "google/gemini-2.5-flash-image", "options": {}}
 
 

@@ -95,7 +95,8 @@ def field_message(error: Mapping[str, Any], known_fields: Sequence[str] = ()) ->
     """A pydantic error as a sentence about the value the client sent."""
     kind = error.get("type", "")
     context = error.get("ctx") or {}
-    in_list = any(isinstance(part, int) for part in error.get("loc", ()))
+    loc = error.get("loc", ())
+    in_list = bool(loc) and isinstance(loc[-1], int)  # an item of a list field
     if kind == "missing":
         return "This field is required."
     if kind == "string_type":

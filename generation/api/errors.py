@@ -38,6 +38,14 @@ CODES = (
     "unavailable",
     "internal",
 )
+STATUS_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+}
 UNAUTHORIZED_MESSAGE = (
     "Authenticate with an API token (Authorization: Bearer drk_…) or a logged-in session."
 )
@@ -191,8 +199,9 @@ def install(api: NinjaAPI, known_fields: KnownFields) -> None:
             return error_response(413, "payload_too_large", cause.message)
         if isinstance(cause, inputs.BadInput):
             return error_response(400, "invalid_request", cause.message, cause.fields)
-        code = "invalid_request" if exc.status_code == 400 else "internal"
-        return error_response(exc.status_code, code, str(exc.message))
+        status = exc.status_code
+        code = STATUS_CODES.get(status, "invalid_request" if status < 500 else "internal")
+        return error_response(status, code, str(exc.message))
 
     def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return error_response(404, "not_found", "No such job.")

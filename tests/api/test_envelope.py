@@ -161,3 +161,35 @@ def test_the_bearer_scheme_refuses_a_token_the_middleware_did_not_see(user: User
     with pytest.raises(ApiError) as refused:
         TokenAuth()(RequestFactory().get("/api/v1/jobs", headers=bearer(raw_revoked)))
     assert refused.value.status == 401
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(400, "invalid_request"), (403, "forbidden"), (503, "internal")]
+)
+def test_ninjas_own_http_errors_take_the_envelope(status: int, code: str) -> None:
+    from django.test import RequestFactory
+    from ninja.errors import HttpError
+
+    from generation.api.urls import api
+
+    response = api.on_exception(RequestFactory().get("/api/v1/jobs"), HttpError(status, "No."))
+
+    assert response.status_code == status
+    assert json.loads(response.content) == {"error": {"code": code, "message": "No."}}
+
+
+def test_an_unexpected_error_is_left_to_django(token: str, monkeypatch: Any) -> None:
+    from generation.api import jobs
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(jobs, "jobs_with_relations", broken)
+    client = Client(raise_request_exception=False, headers=bearer(token))
+
+    response = client.get("/api/v1/jobs")
+
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"code": "internal", "message": "Something went wrong on our side."}
+    }

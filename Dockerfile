@@ -11,6 +11,9 @@ COPY pyproject.toml README.md ./
 COPY webapp webapp
 COPY generation generation
 COPY catalog catalog
+COPY gallery gallery
+COPY costs costs
+COPY emulator emulator
 RUN pip install --no-deps .
 
 COPY manage.py ./

@@ -21,7 +21,8 @@ from ninja import Query, Router, Status
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
-from generation import budgets, selectors, services
+from costs import budgets
+from generation import selectors, services
 from generation.api import schemas
 from generation.api.auth import caller
 from generation.api.errors import ApiError, invalid

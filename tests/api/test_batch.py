@@ -11,8 +11,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from costs.models import Budget
 from generation.api.schemas import MAX_BATCH
-from generation.models import Batch, Budget, Job, Status
+from generation.models import Batch, Job, Status
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 

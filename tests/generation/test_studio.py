@@ -394,8 +394,8 @@ def test_estimate_covers_everything_queued_and_warns_over_budget(
     page.locator("[data-testid=advanced] > summary").click()
     page.fill("textarea[name=prompt]", "three foxes")
 
-    page.fill("input[name=opt__n]", "2")
-    page.locator("input[name=opt__n]").dispatch_event("change")
+    page.locator("input[name=opt__n]").fill("2")
+    page.locator("input[name=opt__n]").press("Tab")  # leaving the field is a change
     expect(page.locator("[data-testid=estimate]")).to_contain_text("× 2 images")
     page.locator("[data-testid=compare] > summary").click()
     page.check("input[name=compare][value='openai/gpt-image-1']")

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import User
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.request import RawPostDataException
@@ -34,7 +34,7 @@ from django.views.defaults import server_error as html_server_error
 
 from generation import api_schema, budgets, selectors, services
 from generation.models import Image, Job, Status, Style
-from webapp import inputs
+from webapp import inputs, permissions
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +145,8 @@ def api_view(*methods: str) -> Callable[[View], View]:
                 return view(request, *args, **kwargs)
             except ApiError as exc:
                 return exc.response()
+            except PermissionDenied as exc:  # a viewer trying to spend, say
+                return error_response(403, "forbidden", str(exc))
             except Http404:
                 return error_response(404, "not_found", "No such job.")
 
@@ -487,8 +489,8 @@ def job(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
 @api_view("POST")
 def cancel_job(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     job = _job(request.user, job_id)
-    if job.author_id != request.user.pk and not request.user.is_staff:
-        raise ApiError(403, "forbidden", "Only the job's author or staff can cancel it.")
+    if not permissions.can_manage(request.user, job):
+        raise ApiError(403, "forbidden", "Only the job's author or an admin can cancel it.")
     if job.is_final or not services.cancel(job):
         current = Job.objects.filter(pk=job.pk).values_list("status", flat=True).first()
         raise ApiError(409, "conflict", f"The job has already ended ({current}).")

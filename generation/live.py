@@ -9,7 +9,7 @@ each change to the streams watching that job. The first stream to need a
 changed job's card renders it, on a worker thread that gives its database
 connection back at once; every other stream of the process awaits that same
 render and sends the same bytes. Cards come in two variants, for viewers who
-may act on the job (its author and staff: Cancel, Retry) and for those who may
+may act on the job (its author and admins: Cancel, Retry) and for those who may
 only watch; a private job is shown only to the first kind.
 
 Redis pub/sub forgets across a restart, so a stream still sends every job's
@@ -39,6 +39,7 @@ from django.template.loader import render_to_string
 
 from generation import progress
 from generation.models import Job
+from webapp import permissions
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +59,13 @@ class Card:
     for_watchers: str  # everyone else's
 
     def may_act(self, user: Any) -> bool:
-        return bool(user.is_staff or user.pk == self.author_id)
+        return permissions.can_manage(user, self)
 
     def event_for(self, user: Any) -> str | None:
-        """The event this viewer gets, or None when the job is not theirs to see."""
+        """The event this viewer gets, or None when the job is not theirs to see
+        (a private job, or a viewer whose account was deactivated meanwhile)."""
+        if not getattr(user, "is_active", False):
+            return None
         if self.may_act(user):
             return self.for_actors
         return None if self.is_private else self.for_watchers

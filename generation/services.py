@@ -36,6 +36,7 @@ from generation.openrouter import (
     RequestInvalid,
     client_from_settings,
 )
+from webapp import permissions
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +77,12 @@ def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
     """Create the jobs (several models = one batch) and queue them after commit.
 
     Their estimates are reserved against the budgets first; raises
-    ``budgets.BudgetExceeded`` (nothing created) when they do not fit.
+    ``budgets.BudgetExceeded`` (nothing created) when they do not fit, and
+    ``permissions.SpendingNotAllowed`` when the author may not spend (a viewer).
     """
     if not requests:
         raise ValueError("nothing to submit")
+    permissions.require_spend(author)
     with transaction.atomic():
         budgets.reserve(author, sum((r.estimated_cost for r in requests), Decimal(0)))
         batch = (

@@ -1,21 +1,14 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from webapp import profile, views
+from webapp import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("team.auth_urls")),
+    path("team/", include("team.urls")),
     path("admin/", admin.site.urls),
-    path("profile/", profile.profile, name="profile"),
-    path(
-        "profile/tokens/<int:token_id>/revoke",
-        profile.revoke_token,
-        name="profile-token-revoke",
-    ),
     path("api/v1/", include("generation.api")),
     path("models/", include("catalog.urls")),
     path("gallery/", include("generation.gallery_urls")),

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from webapp import permissions
+
+
+def team(request: HttpRequest) -> dict[str, object]:
+    """``team_admin``: whether to show the admin-only navigation (read when used)."""
+    user = getattr(request, "user", None)
+    return {"team_admin": SimpleLazyObject(lambda: permissions.is_admin(user))}

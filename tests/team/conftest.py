@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import redis
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 

@@ -76,7 +76,8 @@ def test_an_admin_invitation_makes_an_admin(admin: User, mailoutbox: list[Any]) 
     join(Client(), link_in(mailoutbox[0]), "olga")
 
     olga = User.objects.get(username="olga")
-    assert olga.is_staff and olga.is_superuser
+    assert olga.is_staff
+    assert olga.is_superuser
     assert olga.membership.role == Role.ADMIN
 
 

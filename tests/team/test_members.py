@@ -43,10 +43,12 @@ def test_members_page_lists_role_spend_budget_and_last_seen(
     assert '<option value="member" selected>' in bea_row
     assert "$0.75" in bea_row
     assert "$20.00" in bea_row
-    assert "ago" in bea_row and "never" not in bea_row
+    assert "ago" in bea_row
+    assert "never" not in bea_row
     vic_row = row_of(page, "vic")
     assert '<option value="viewer" selected>' in vic_row
-    assert "$0.00" in vic_row and "none" in vic_row
+    assert "$0.00" in vic_row
+    assert "none" in vic_row
     assert "never" in vic_row
 
 
@@ -90,10 +92,13 @@ def test_changing_a_role_follows_into_django_staff(
 
     admin_client.post(f"/team/members/{cy.pk}/role", {"role": "admin"})
     cy.refresh_from_db()
-    assert cy.is_staff and cy.is_superuser and roles.is_admin(cy)
+    assert cy.is_staff
+    assert cy.is_superuser
+    assert roles.is_admin(cy)
     admin_client.post(f"/team/members/{cy.pk}/role", {"role": "viewer"})
     cy.refresh_from_db()
-    assert not cy.is_staff and not cy.is_superuser
+    assert not cy.is_staff
+    assert not cy.is_superuser
     assert roles.role_of(cy) == Role.VIEWER
     bad = admin_client.post(f"/team/members/{cy.pk}/role", {"role": "owner"}, follow=True)
     assert "Choose admin, member or viewer." in bad.text

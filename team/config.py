@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -33,6 +34,12 @@ def oidc_provider() -> dict[str, Any] | None:
         "secret": env.string("DARKROOM_OIDC_CLIENT_SECRET"),
         "settings": {"server_url": issuer},
     }
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def email_domains() -> list[str]:

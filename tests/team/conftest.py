@@ -116,6 +116,11 @@ def sso(settings: Any, oidc_process: str) -> OidcProvider:
     providers = dict(settings.SOCIALACCOUNT_PROVIDERS)
     providers["openid_connect"] = {**providers["openid_connect"], "APPS": [app]}
     settings.SOCIALACCOUNT_PROVIDERS = providers
+    csp = {
+        **settings.SECURE_CSP,
+        "form-action": [*settings.SECURE_CSP["form-action"], oidc_process],
+    }
+    settings.SECURE_CSP = csp
     return OidcProvider(oidc_process)
 
 

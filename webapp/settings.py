@@ -395,7 +395,10 @@ SECURE_CSP = {
 if DARKROOM_OIDC:
     # The SSO button's form is answered with a redirect to the identity
     # provider, and browsers apply form-action to that redirect too.
-    SECURE_CSP["form-action"].append(_team_config.origin(DARKROOM_OIDC["settings"]["server_url"]))
+    SECURE_CSP["form-action"] = [
+        CSP.SELF,
+        _team_config.origin(DARKROOM_OIDC["settings"]["server_url"]),
+    ]
 
 LOGGING = {
     "version": 1,

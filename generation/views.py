@@ -37,6 +37,10 @@ KEEPALIVE_SECONDS = 15
 def generate(request: AuthenticatedRequest) -> HttpResponse:
     """The Generate page. A valid POST queues the job(s) and shows them live;
     an invalid one re-renders the form with a message on each bad field."""
+    if request.method == "GET" and not permissions.can_spend(request.user):
+        # A viewer's home is the gallery: the form would only be refused.
+        messages.info(request, permissions.SpendingNotAllowed.message)
+        return redirect("gallery:index")
     if request.method == "POST" and not permissions.can_spend(request.user):
         return render(
             request,

@@ -31,12 +31,16 @@ def viewer_client(viewer: User) -> Client:
 def test_a_viewer_cannot_generate_on_the_page(viewer: User) -> None:
     client = viewer_client(viewer)
 
-    page = client.get("/")
+    page = client.get("/", follow=True)
     refused = client.post(
         "/", {"prompt": "a boat", "model": "openai/gpt-image-1", "style": "images"}
     )
 
-    assert page.status_code == 200
+    assert page.redirect_chain[0][0] == "/gallery/"  # a viewer's home is the gallery
+    assert "Your role is viewer" in page.text
+    nav = page.text.split('<nav class="nav"', 1)[1].split("</nav>", 1)[0]
+    assert "Generate" not in nav
+    assert "Gallery" in nav
     assert refused.status_code == 403
     assert "Your role is viewer" in refused.text
     assert not Job.objects.exists()
@@ -89,6 +93,10 @@ def test_the_service_itself_refuses_a_viewer(viewer: User) -> None:
     with pytest.raises(permissions.SpendingNotAllowed):
         services.submit(viewer, [job_request("openai/gpt-image-1", "a cat")])
     assert not Job.objects.exists()
+
+
+def test_a_viewer_cannot_sync_the_catalog(viewer: User) -> None:
+    assert viewer_client(viewer).post("/models/sync/").status_code == 403
 
 
 def test_members_and_admins_still_generate(make_member: Any) -> None:

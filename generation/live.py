@@ -63,7 +63,7 @@ class Card:
 
     def event_for(self, user: Any) -> str | None:
         """The event this viewer gets, or None when the job is not theirs to see
-        (a private job, or a viewer whose account was deactivated meanwhile)."""
+        (a private job), or the viewer's account is deactivated."""
         if not getattr(user, "is_active", False):
             return None
         if self.may_act(user):

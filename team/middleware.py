@@ -19,20 +19,23 @@ from team.models import Membership
 INTERVAL_SECONDS = 300
 
 
-def touch(user: Any) -> None:
-    """Record that ``user`` was here, at most once per INTERVAL_SECONDS."""
-    if not getattr(user, "is_authenticated", False):
+def touch(request: HttpRequest, user: Any) -> None:
+    """Record that ``user`` was here, at most once per INTERVAL_SECONDS, in one
+    upsert. Requests with an API token are left out: the token's own
+    ``last_used_at`` records them, and the Members page shows the later of both."""
+    if not getattr(user, "is_authenticated", False) or hasattr(request, "api_token"):
         return
     try:
         if not cache.add(f"team:seen:{user.pk}", 1, INTERVAL_SECONDS):
             return
     except Exception:
         return
-    now = timezone.now()
-    if not Membership.objects.filter(user_id=user.pk).update(last_seen_at=now):
-        Membership.objects.get_or_create(
-            user_id=user.pk, defaults={"role": roles.default_role(user), "last_seen_at": now}
-        )
+    Membership.objects.bulk_create(
+        [Membership(user_id=user.pk, role=roles.default_role(user), last_seen_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["last_seen_at"],
+    )
 
 
 class LastSeenMiddleware:
@@ -50,11 +53,11 @@ class LastSeenMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        touch(request.user)
+        touch(request, request.user)
         return self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         user = await request.auser()
-        await sync_to_async(touch)(user)
+        await sync_to_async(touch)(request, user)
         response: Awaitable[HttpResponse] = self.get_response(request)
         return await response

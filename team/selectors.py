@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from generation import budgets, costs
 from team import roles
@@ -32,7 +32,11 @@ class MemberRow:
 def members() -> list[MemberRow]:
     """Everyone with an account: active people first, then by username."""
     standing = {row.user.pk: row for row in costs.budget_rows() if row.user is not None}
-    people = User.objects.select_related("membership").order_by("-is_active", "username")
+    people = (
+        User.objects.select_related("membership")
+        .annotate(token_used_at=Max("api_tokens__last_used_at"))
+        .order_by("-is_active", "username")
+    )
     rows = []
     for person in people:
         try:
@@ -47,12 +51,19 @@ def members() -> list[MemberRow]:
                 user=person,
                 role=Role(membership.role) if membership else roles.default_role(person),
                 display_name=membership.display_name if membership else "",
-                last_seen_at=membership.last_seen_at if membership else None,
+                last_seen_at=_latest(
+                    membership.last_seen_at if membership else None, person.token_used_at
+                ),
                 spent=spent,
                 budget=row.budget if row else None,
             )
         )
     return rows
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    known = [moment for moment in moments if moment is not None]
+    return max(known) if known else None
 
 
 def open_invitations() -> QuerySet[Invitation]:

@@ -193,3 +193,16 @@ def test_unknown_member_or_invitation_is_404(admin_client: Client) -> None:
     assert admin_client.post("/team/members/999999/deactivate").status_code == 404
     assert admin_client.post("/team/invitations/999999/resend").status_code == 404
     assert admin_client.get("/team/members/1/deactivate").status_code == 405
+
+
+def test_using_an_api_token_counts_as_being_seen(admin_client: Client, make_member: Any) -> None:
+    gil = make_member("gil", Role.MEMBER)
+    _, raw = tokens.create(gil, "script")
+    assert "never" in row_of(admin_client.get("/team/").text, "gil")
+
+    Client(headers={"Authorization": f"Bearer {raw}"}).get("/api/v1/jobs")
+
+    row = row_of(admin_client.get("/team/").text, "gil")
+    assert "ago" in row
+    assert "never" not in row
+    assert Membership.objects.get(user=gil).last_seen_at is None  # the token recorded it

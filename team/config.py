@@ -73,7 +73,8 @@ def email_settings(debug: bool) -> dict[str, Any]:
                 "username": env.string("EMAIL_HOST_USER"),
                 "password": env.string("EMAIL_HOST_PASSWORD"),
                 "use_ssl": use_ssl,
-                "use_tls": not use_ssl and env.boolean("EMAIL_USE_TLS", not local),
+                # The production fallback (a local relay) speaks plain SMTP.
+                "use_tls": not use_ssl and not local and env.boolean("EMAIL_USE_TLS", True),
                 "timeout": 10,
             },
         }

@@ -10,7 +10,8 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db.models import Max, QuerySet
 
-from generation import budgets, costs
+from costs import budgets
+from costs import selectors as costs
 from team import roles
 from team.models import AuditEvent, Invitation, Membership, Role
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from webapp import views
 
@@ -8,12 +9,17 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("", include("team.auth_urls")),
     path("team/", include("team.urls")),
+    # Budgets moved from the generation app to costs: old admin bookmarks still work.
+    re_path(
+        r"^admin/generation/budget/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/costs/budget/%(rest)s", permanent=True, query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("generation.api")),
     path("models/", include("catalog.urls")),
-    path("gallery/", include("generation.gallery_urls")),
-    path("history/", include("generation.history_urls")),
-    path("costs/", include("generation.costs_urls")),
+    path("gallery/", include("gallery.urls")),
+    path("history/", include("gallery.history_urls")),
+    path("costs/", include("costs.urls")),
     path("", include("generation.urls")),
 ]
 

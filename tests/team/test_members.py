@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from generation import budgets
+from costs import budgets
 from generation.models import Image, Job
 from team import members, roles
 from team.models import Action, AuditEvent, Membership, Role

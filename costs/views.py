@@ -1,6 +1,6 @@
 """The Costs page (staff): spend, budgets, reconciliation, prices; its CSV ledger.
 
-Thin views over ``generation.costs``. Anonymous visitors are sent to the login
+Thin views over ``costs.selectors``. Anonymous visitors are sent to the login
 page by ``LoginRequiredMiddleware``; signed-in people who are not staff get a
 plain 403 page.
 """
@@ -24,8 +24,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from generation import budgets, costs, reconcile
-from webapp import inputs
+from costs import budgets, reconcile
+from costs import selectors as costs
+from webapp import inputs, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -35,7 +36,7 @@ View = Callable[..., HttpResponseBase]
 def staff_only(view: View) -> View:
     @wraps(view)
     def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_staff:
+        if not permissions.is_admin(request.user):
             return render(request, "costs/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 

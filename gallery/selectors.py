@@ -49,10 +49,12 @@ from django.db.models.functions import MD5, Coalesce, RowNumber
 from django.shortcuts import get_object_or_404
 
 from catalog.models import ImageModel
+from costs.budgets import charged_expression
+from gallery.models import Board, BoardItem, Favourite
 from generation import storage
-from generation.budgets import charged_expression
-from generation.models import Board, BoardItem, Favourite, Image, Job
+from generation.models import Image, Job
 from generation.selectors import visible_images, visible_jobs
+from webapp import permissions
 
 logger = logging.getLogger(__name__)
 
@@ -508,7 +510,7 @@ def set_favourite(user: User, image: Image, on: bool) -> None:
 
 
 def may_delete(user: User, image: Image) -> bool:
-    return user.is_staff or image.job.author_id == user.pk
+    return permissions.can_manage(user, image)
 
 
 def check_may_delete(user: User, images: Sequence[Image]) -> None:

@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from team import audit
+from team.middleware import touch
 from team.models import Action
 
 
@@ -26,3 +27,5 @@ def record_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs
         f"through {provider_name()}" if request.path.startswith("/accounts/") else "with a password"
     )
     audit.record(Action.SIGNED_IN, actor=user, subject=user, detail=how)
+    # Signing in is being seen; it also starts the interval, so the first page is not a write.
+    touch(request, user)

@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError
 from catalog import capabilities, estimates, selectors, sync
 from catalog.forms import ModelFilterForm
 from catalog.models import PriceSource, SyncTrigger
+from webapp import permissions
 
 RESULTS_TARGET = "model-results"
 
@@ -74,8 +75,8 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_staff:
-        raise PermissionDenied("Only staff can sync the catalog.")
+    if not permissions.is_admin(request.user):
+        raise PermissionDenied("Only team admins can sync the catalog.")
     if selectors.sync_running():
         messages.warning(request, "A catalog sync is already running.")
     else:

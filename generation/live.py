@@ -12,7 +12,7 @@ render and sends the same bytes. Cards asked for within ``BATCH_SECONDS`` of
 each other are rendered together, from one read: when many jobs change at once
 (a burst of 200), the process reads them in a few queries instead of one
 connection checkout and two queries per job. Cards come in two variants, for viewers who
-may act on the job (its author and staff: Cancel, Retry) and for those who may
+may act on the job (its author and admins: Cancel, Retry) and for those who may
 only watch; a private job is shown only to the first kind.
 
 Redis pub/sub forgets across a restart, so a stream still sends every job's
@@ -42,6 +42,7 @@ from django.template.loader import render_to_string
 
 from generation import progress
 from generation.models import Job
+from webapp import permissions
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +65,13 @@ class Card:
     for_watchers: str  # everyone else's
 
     def may_act(self, user: Any) -> bool:
-        return bool(user.is_staff or user.pk == self.author_id)
+        return permissions.can_manage(user, self)
 
     def event_for(self, user: Any) -> str | None:
-        """The event this viewer gets, or None when the job is not theirs to see."""
+        """The event this viewer gets, or None when the job is not theirs to see
+        (a private job), or the viewer's account is deactivated."""
+        if not getattr(user, "is_active", False):
+            return None
         if self.may_act(user):
             return self.for_actors
         return None if self.is_private else self.for_watchers

@@ -40,6 +40,7 @@ from generation.openrouter import (
     RequestInvalid,
     client_from_settings,
 )
+from webapp import permissions
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,8 @@ def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
     """Create the jobs (several models = one batch) and queue them after commit.
 
     Their estimates are reserved against the budgets first; raises
-    ``budgets.BudgetExceeded`` (nothing created) when they do not fit.
+    ``budgets.BudgetExceeded`` (nothing created) when they do not fit, and
+    ``permissions.SpendingNotAllowed`` when the author may not spend (a viewer).
     """
     return submit_groups(author, [requests])[0]
 
@@ -90,9 +92,11 @@ def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
 def submit_groups(author: User, groups: Sequence[Sequence[JobRequest]]) -> list[list[Job]]:
     """``submit`` for several groups at once, all or none: the total estimate is
     reserved once (``budgets.BudgetExceeded``, nothing created, when it does not
-    fit) and every job is created in one transaction. Returns each group's jobs."""
+    fit) and every job is created in one transaction. Returns each group's jobs.
+    Raises ``permissions.SpendingNotAllowed`` when the author may not spend."""
     if not groups or not all(groups):
         raise ValueError("nothing to submit")
+    permissions.require_spend(author)
     total = sum((r.estimated_cost for group in groups for r in group), Decimal(0))
     with transaction.atomic():
         budgets.reserve(author, total)

@@ -36,6 +36,7 @@ from generation import (
 )
 from generation.forms import GenerateForm, read_reference_token
 from generation.models import Job
+from webapp import permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -46,6 +47,17 @@ KEEPALIVE_SECONDS = 15
 def generate(request: AuthenticatedRequest) -> HttpResponse:
     """The Generate page. A valid POST queues the job(s) and shows them live;
     an invalid one re-renders the form with a message on each bad field."""
+    if request.method == "GET" and not permissions.can_spend(request.user):
+        # A viewer's home is the gallery: the form would only be refused.
+        messages.info(request, permissions.SpendingNotAllowed.message)
+        return redirect("gallery:index")
+    if request.method == "POST" and not permissions.can_spend(request.user):
+        return render(
+            request,
+            "team/forbidden.html",
+            {"reason": permissions.SpendingNotAllowed.message},
+            status=403,
+        )
     if request.method == "POST":
         form = GenerateForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
@@ -181,8 +193,8 @@ def _card(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def job_cancel(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
     job = selectors.job_for(request.user, job_id)
-    if job.author_id != request.user.pk and not request.user.is_staff:
-        return HttpResponse("Only the author or staff can cancel this job.", status=403)
+    if not permissions.can_manage(request.user, job):
+        return HttpResponse("Only the job's author or an admin can cancel this job.", status=403)
     if not services.cancel(job):
         messages.info(request, "The job had already finished.")
     if request.htmx:
@@ -193,8 +205,8 @@ def job_cancel(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse
 @require_POST
 def job_retry(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
     job = selectors.job_for(request.user, job_id)
-    if job.author_id != request.user.pk and not request.user.is_staff:
-        return HttpResponse("Only the author or staff can retry this job.", status=403)
+    if not permissions.can_manage(request.user, job) or not permissions.can_spend(request.user):
+        return HttpResponse("Only the job's author or an admin can retry this job.", status=403)
     try:
         new_job = services.retry(job, request.user)
     except budgets.BudgetExceeded as exc:

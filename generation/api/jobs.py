@@ -30,7 +30,7 @@ from generation.api.representation import job_json, jobs_with_relations
 from generation.api.schemas import MAX_BATCH, BatchIn, CreatedJobs, Error, JobCreate, JobList
 from generation.models import Job
 from generation.models import Status as JobStatus
-from webapp import inputs
+from webapp import inputs, permissions
 
 SOME_FIELDS_INVALID = "Some fields are invalid."
 DEFAULT_LIMIT = 20
@@ -169,6 +169,8 @@ def _submit(user: User, groups: list[list[services.JobRequest]]) -> list[list[Jo
     except budgets.BudgetExceeded as exc:
         # 402 as OpenRouter answers when credit runs out: the request was fine.
         raise ApiError(402, "budget_exceeded", exc.message) from None
+    except permissions.SpendingNotAllowed as exc:
+        raise ApiError(403, "forbidden", exc.message) from None
 
 
 def _created(request: HttpRequest, group: list[Job]) -> dict[str, Any]:
@@ -331,8 +333,8 @@ def get_job(request: HttpRequest, job_id: uuid.UUID) -> Any:
 def cancel_job(request: HttpRequest, job_id: uuid.UUID) -> Any:
     user = caller(request)
     job = _job(user, job_id)
-    if job.author_id != user.pk and not user.is_staff:
-        raise ApiError(403, "forbidden", "Only the job's author or staff can cancel it.")
+    if not permissions.can_manage(user, job):
+        raise ApiError(403, "forbidden", "Only the job's author or an admin can cancel it.")
     if job.is_final or not services.cancel(job):
         current = Job.objects.filter(pk=job.pk).values_list("status", flat=True).first()
         raise ApiError(409, "conflict", f"The job has already ended ({current}).")

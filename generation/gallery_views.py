@@ -161,12 +161,19 @@ def image(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
 
 @require_POST
 def favourite(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
-    """Mark or unmark one of my favourites (``on=1`` or ``on=0``)."""
+    """Mark or unmark one of my favourites (``on=1`` or ``on=0``); for htmx the
+    toggle is answered, else a redirect to ``next`` (or the image's page)."""
     target = selectors.image_for(request.user, image_id)
     gallery.set_favourite(request.user, target, request.POST.get("on") == "1")
     if request.htmx:
         shown = gallery.image_detail(request.user, image_id)
-        return render(request, "gallery/image.html#favourite", {"image": shown})
+        # A tile in the grid has its own, smaller toggle (``look=tile``).
+        template = (
+            "gallery/_tile_favourite.html"
+            if request.POST.get("look") == "tile"
+            else "gallery/image.html#favourite"
+        )
+        return render(request, template, {"image": shown})
     return redirect(_safe_next(request, reverse("gallery:image", args=[image_id])))
 
 

@@ -30,8 +30,15 @@ from bench import stack as bench_stack  # noqa: E402
 
 # Debian's Chromium, as the browser tests run it (Playwright never downloads one here).
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--no-first-run", "--disable-background-networking", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-sync",
+]
 
 WIDTHS = {1440: 900, 390: 844}
 PASSWORD = "darkroom-demo"
@@ -43,7 +50,12 @@ DEMO_JOBS: list[tuple[str, str, str, dict[str, Any]]] = [
     (STAFF, "a lighthouse at dusk, film grain", GEMINI, {"aspect_ratio": "16:9"}),
     (STAFF, "a lighthouse in a storm, oil painting", GEMINI, {"aspect_ratio": "9:16"}),
     (STAFF, "a copper kettle on a wood stove, morning light", GPT, {}),
-    (STAFF, "isometric cutaway of a victorian submarine engine room", GEMINI, {"aspect_ratio": "3:2"}),
+    (
+        STAFF,
+        "isometric cutaway of a victorian submarine engine room",
+        GEMINI,
+        {"aspect_ratio": "3:2"},
+    ),
     (STAFF, "a paper crane on a desk, macro", GEMINI, {"aspect_ratio": "1:1"}),
     (MEMBER, "a fox in deep snow, telephoto", GEMINI, {"aspect_ratio": "4:3"}),
     (MEMBER, "a lighthouse at dusk, film grain", GEMINI, {"aspect_ratio": "16:9"}),
@@ -95,7 +107,9 @@ def seed(stack: bench_stack.Stack) -> Demo:
                 headers={"Authorization": f"Bearer {keys[who]}"},
             )
             if response.status_code not in (200, 201, 202):
-                raise SystemExit(f"Seeding refused {prompt!r}: {response.status_code} {response.text}")
+                raise SystemExit(
+                    f"Seeding refused {prompt!r}: {response.status_code} {response.text}"
+                )
             job_ids.append(uuid.UUID(response.json()["id"]))
             time.sleep(0.3)  # distinct times, as people submit them
     deadline = time.monotonic() + 180
@@ -103,10 +117,14 @@ def seed(stack: bench_stack.Stack) -> Demo:
         if time.monotonic() > deadline:
             raise SystemExit("The demo jobs did not finish within 3 minutes.")
         time.sleep(0.5)
-    images = list(Image.objects.filter(job_id__in=job_ids).select_related("job").order_by("created_at"))
+    images = list(
+        Image.objects.filter(job_id__in=job_ids).select_related("job").order_by("created_at")
+    )
     if len(images) < 5:
         raise SystemExit(f"Only {len(images)} demo images were made; see the worker log.")
-    board = gallery.create_board(users[STAFF], "Lighthouses", "Every lighthouse we tried, for the autumn poster.")
+    board = gallery.create_board(
+        users[STAFF], "Lighthouses", "Every lighthouse we tried, for the autumn poster."
+    )
     gallery.add_to_board(users[STAFF], board, [i for i in images if "lighthouse" in i.job.prompt])
     gallery.create_board(users[MEMBER], "Book ideas")
     for image in images[::2]:
@@ -149,6 +167,10 @@ def shots(demo: Demo, staff: bool) -> list[Shot]:
 def _settle(page: Any) -> None:
     """Wait until every image on the page has loaded (or failed), fonts too."""
     page.wait_for_load_state("load")
+    # A full-page picture shows images below the fold: load the lazy ones now.
+    page.evaluate(
+        "document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })"
+    )
     page.wait_for_function(
         "() => Array.from(document.images).every(i => i.complete) && document.fonts.status === 'loaded'"
     )
@@ -222,10 +244,14 @@ def _photograph_as(
             page.wait_for_function(
                 "() => document.querySelector('[data-filter-panel]').getBoundingClientRect().left >= 0"
             )
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        # Against the screen's width, not innerWidth: a phone's layout viewport
+        # widens to fit content that overflows, hiding the very thing measured.
+        overflow = page.evaluate("document.documentElement.scrollWidth") - width
         if width < 600 and overflow > 0:
             problems.append(f"{label} {shot.path} scrolls sideways by {overflow} px at {width} px")
-        page.screenshot(path=str(out / f"{label}-{shot.name}-{width}.png"), full_page=not shot.action)
+        page.screenshot(
+            path=str(out / f"{label}-{shot.name}-{width}.png"), full_page=not shot.action
+        )
     context.close()
     return problems
 

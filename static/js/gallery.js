@@ -102,6 +102,11 @@
       position.textContent = (list.indexOf(tile) + 1) + " of " + list.length + (document.getElementById("gallery-next") ? "+" : "");
       download.href = tile.getAttribute("data-original") + "?download=1";
       details.href = link ? link.getAttribute("href") : "#";
+      dialog.querySelectorAll("[data-lightbox-link]").forEach(function (action) {
+        var source = tile.querySelector('[data-testid="' + action.getAttribute("data-lightbox-link") + '"]');
+        action.hidden = !source;
+        if (source) action.href = source.getAttribute("href");
+      });
       dialog.querySelector(".lightbox-prev").disabled = list.indexOf(tile) === 0;
       dialog.querySelector(".lightbox-next").disabled = list.indexOf(tile) === list.length - 1 && !document.getElementById("gallery-next");
       syncFavourite();

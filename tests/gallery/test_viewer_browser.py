@@ -41,6 +41,10 @@ def test_the_viewer_steps_with_arrows_favourites_downloads_zooms_and_closes(
     assert shown_original(page) == f"/media/{newest.pk}/original"
     assert page.url == f"{live_server.url}/gallery/"  # a viewer over the grid, not a new page
     assert "a paper crane" in page.inner_text("[data-lightbox-prompt]")
+    assert (
+        page.get_attribute("[data-testid=lightbox-reference]", "href") == f"/?reference={newest.pk}"
+    )
+    assert page.get_attribute("[data-testid=lightbox-remix]", "href") == f"/?remix={newest.job_id}"
 
     page.keyboard.press("ArrowRight")
     assert shown_original(page) == f"/media/{middle.pk}/original"
@@ -67,7 +71,9 @@ def test_the_viewer_steps_with_arrows_favourites_downloads_zooms_and_closes(
     assert download_info.value.suggested_filename.endswith(".png")
 
     image = page.locator("[data-testid=lightbox-image]")
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
     fitted = image.bounding_box()
     page.keyboard.press("z")
     page.locator("[data-testid=lightbox-zoom][aria-pressed=true]").wait_for()
@@ -114,7 +120,9 @@ def test_tiles_keep_the_shape_of_their_image(
     page.goto(f"{live_server.url}/gallery/")
     for image, ratio in ((wide, 2.0), (tall, 0.5)):
         thumb = page.locator(f"{TILES}[data-image='{image.pk}'] img")
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+        )
         box = thumb.bounding_box()
         assert abs(box["width"] / box["height"] - ratio) < 0.02, image.job.prompt
 
@@ -159,19 +167,27 @@ def test_filter_changes_are_in_the_url_and_back_restores_them(
 
     page.select_option("select[name=author]", "bob")
     page.wait_for_url(f"{live_server.url}/gallery/?author=bob")
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=gallery-tile]').length === 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=gallery-tile]').length === 2"
+    )
     page.select_option("select[name=model]", "google/gemini-2.5-flash-image")
     page.wait_for_url(
         f"{live_server.url}/gallery/?author=bob&model=google%2Fgemini-2.5-flash-image"
     )
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=gallery-tile]').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=gallery-tile]').length === 1"
+    )
 
     page.go_back()
     page.wait_for_url(f"{live_server.url}/gallery/?author=bob")
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=gallery-tile]').length === 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=gallery-tile]').length === 2"
+    )
     assert page.input_value("select[name=author]") == "bob"
     assert page.input_value("select[name=model]") == ""
     page.go_back()
     page.wait_for_url(f"{live_server.url}/gallery/")
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=gallery-tile]').length === 3")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=gallery-tile]').length === 3"
+    )
     assert page.input_value("select[name=author]") == ""

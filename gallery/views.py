@@ -64,7 +64,7 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
         "page": None,
         "errors": [],
         "max_selection": gallery.MAX_SELECTION,
-        "may_delete_board": bool(board) and gallery.may_delete_board(request.user, board),
+        "may_delete_board": board is not None and gallery.may_delete_board(request.user, board),
     }
     status = 200
     try:
@@ -282,6 +282,20 @@ def board_edit(request: AuthenticatedRequest, board_id: int) -> HttpResponse:
     except GalleryError as exc:
         return _refused(request, exc, back)
     messages.success(request, f"Saved the board “{board.name}”.")
+    return redirect(back)
+
+
+@require_POST
+def board_cover(request: AuthenticatedRequest, board_id: int) -> HttpResponse:
+    """Make the posted ``image`` (one on the board that the user may see) the board's cover."""
+    board = get_object_or_404(Board, pk=board_id)
+    back = _safe_next(request, reverse("gallery:board", args=[board.pk]))
+    try:
+        images = gallery.resolve_selection(request.user, request.POST.getlist("image")[:1])
+        gallery.set_cover(board, images[0])
+    except GalleryError as exc:
+        return _refused(request, exc, back)
+    messages.success(request, f"That image is now the cover of “{board.name}”.")
     return redirect(back)
 
 

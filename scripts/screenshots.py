@@ -14,6 +14,7 @@ Files are named ``<who>-<page>-<width>.png``, e.g. ``member-gallery-390.png``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import uuid
@@ -41,7 +42,7 @@ CHROMIUM_ARGS = [
 ]
 
 WIDTHS = {1440: 900, 390: 844}
-PASSWORD = "darkroom-demo"
+PASSWORD = "darkroom-demo"  # noqa: S105 - demo accounts on a throwaway database
 STAFF, MEMBER = "ada", "ben"
 GEMINI, GPT = "google/gemini-2.5-flash-image", "openai/gpt-image-1"
 
@@ -88,7 +89,7 @@ def seed(stack: bench_stack.Stack) -> Demo:
     """Users, generated images (through the API and the worker), a board, favourites."""
     from django.contrib.auth.models import User
 
-    from generation import gallery
+    from gallery import selectors as gallery
     from generation.models import FINAL_STATUSES, Image, Job
     from webapp import tokens
 
@@ -155,10 +156,8 @@ def shots(demo: Demo, staff: bool) -> list[Shot]:
     ]
     # Pages other branches add appear once their URL exists.
     for name, url_name in (("usage", "usage:index"), ("my-usage", "costs:mine")):
-        try:
+        with contextlib.suppress(NoReverseMatch):
             pages.append(Shot(name, reverse(url_name)))
-        except NoReverseMatch:
-            pass
     if staff:
         pages.append(Shot("admin", "/admin/"))
     return pages

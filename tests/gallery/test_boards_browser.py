@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from generation.models import Board, BoardItem, Image
+from gallery.models import Board, BoardItem
+from generation.models import Image
 from tests.gallery.conftest import make_image
 
 pytestmark = [
@@ -116,3 +117,23 @@ def test_only_the_boards_starter_or_staff_may_delete_it(
         "[data-testid=refused-message]"
     )
     assert Board.objects.filter(pk=board.pk).exists()
+
+
+def test_choose_a_boards_cover(page: Any, live_server: Any, login: Any, user: User) -> None:
+    older = make_image(user, "a kite in the rain")
+    newer = make_image(user, "a kite at noon")
+    board = board_with(user, "Kites", [older, newer])
+    login(user)
+    page.goto(f"{live_server.url}/gallery/boards/")
+    cover = page.locator("[data-testid=board] img")
+    assert cover.get_attribute("src") == f"/media/{newer.pk}/thumbnail"  # the newest, by default
+
+    page.goto(f"{live_server.url}/gallery/boards/{board.pk}/")
+    page.locator(f"{TILES}[data-image='{older.pk}'] [data-testid=tile-make-cover]").click()
+    page.wait_for_url(f"{live_server.url}/gallery/boards/{board.pk}/")
+    assert "That image is now the cover of “Kites”." in page.inner_text(".messages")
+    page.locator(f"{TILES}[data-image='{older.pk}'] [data-testid=tile-is-cover]").wait_for()
+    page.goto(f"{live_server.url}/gallery/boards/")
+    assert cover.get_attribute("src") == f"/media/{older.pk}/thumbnail"
+    board.refresh_from_db()
+    assert board.cover_id == older.pk

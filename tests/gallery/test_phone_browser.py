@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from generation.models import Board, Status
+from gallery.models import Board
+from generation.models import Status
 from tests.gallery.conftest import add_image, make_image, make_job, png
 
 pytestmark = [
@@ -74,7 +75,8 @@ def test_the_gallery_on_a_phone_has_a_filter_drawer_and_two_columns(
     assert not panel.is_visible()  # the grid comes first
     tiles = phone.locator("[data-testid=gallery-tile]")
     first, second = tiles.nth(0).bounding_box(), tiles.nth(1).bounding_box()
-    assert first["y"] == second["y"] and second["x"] > first["x"] + first["width"] - 1
+    assert first["y"] == second["y"]
+    assert second["x"] > first["x"] + first["width"] - 1
     assert first["width"] < PHONE["width"] / 2
 
     toggle.click()
@@ -83,7 +85,8 @@ def test_the_gallery_on_a_phone_has_a_filter_drawer_and_two_columns(
         "el => el.getBoundingClientRect().left >= 0", arg=panel.element_handle()
     )  # slid in
     box = panel.bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"]
     assert toggle.get_attribute("aria-expanded") == "true"
     phone.select_option("select[name=author]", "bob")
     phone.wait_for_url(f"{live_server.url}/gallery/?author=bob")
@@ -136,4 +139,5 @@ def test_history_thumbnails_are_large_enough_to_judge(
             "img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
         )
         box = thumb.bounding_box()
-        assert box["height"] >= minimum and abs(box["width"] / box["height"] - 2) < 0.05
+        assert box["height"] >= minimum
+        assert abs(box["width"] / box["height"] - 2) < 0.05

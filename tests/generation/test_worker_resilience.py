@@ -30,6 +30,7 @@ def test_the_generation_id_is_on_the_job_while_the_answer_is_still_coming(
     job = unsent(
         user, "google/gemini-2.5-flash-image", "[emulator:latency=3] id first", style="chat"
     )
+
     def run() -> None:
         try:
             services.run(job.pk)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from generation.models import Board
+from gallery.models import Board
 from tests.gallery.conftest import make_image
 from tests.generation.conftest import catalog  # noqa: F401 - the synced catalog
 
@@ -60,7 +60,8 @@ def test_every_page_has_a_skip_link_and_a_visible_focus_ring(
         skip = page.locator("[data-testid=skip-link]")
         assert page.evaluate("document.activeElement.dataset.testid") == "skip-link", path
         box = skip.bounding_box()
-        assert box["y"] >= 0 and box["height"] > 0, path  # shown while focused
+        assert box["y"] >= 0, path  # shown while focused
+        assert box["height"] > 0, path
         page.keyboard.press("Enter")
         assert page.evaluate("document.activeElement.id") == "main", path
 
@@ -71,5 +72,6 @@ def test_every_page_has_a_skip_link_and_a_visible_focus_ring(
             if focused["tag"] not in ("a", "button", "summary"):
                 continue
             seen += 1
-            assert focused["outline"] == "solid" and focused["width"] >= 2, (path, focused)
+            assert focused["outline"] == "solid", (path, focused)
+            assert focused["width"] >= 2, (path, focused)
         assert seen, path

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from gallery.models import Board
 from generation.models import Status
 from tests.gallery.conftest import add_image, make_image, make_job, png
+from webapp import tokens
 
 pytestmark = [
     pytest.mark.browser,
@@ -106,6 +107,7 @@ def test_no_page_scrolls_sideways_on_a_phone_and_the_header_is_compact(
     image = make_image(bob, LONG_PROMPT, data=png(size=(900, 300)))
     board = Board.objects.create(name="A board with a rather long name indeed", created_by=bob)
     board.items.create(image=image, added_by=bob)
+    tokens.create(staff, "a token with a long name for the laptop in the studio")
     phone.login(staff)
     for path in (
         "/",
@@ -116,6 +118,7 @@ def test_no_page_scrolls_sideways_on_a_phone_and_the_header_is_compact(
         "/history/",
         "/costs/",
         "/models/",
+        "/models/google/gemini-2.5-flash-image/",
         "/profile/",
     ):
         phone.goto(f"{live_server.url}{path}")

@@ -422,22 +422,27 @@ class BoardSummary:
 
 
 def boards_overview(user: User) -> list[BoardSummary]:
-    """Every board with how many images ``user`` can see on it and the newest
-    visible one as a cover: one query."""
+    """Every board with how many images ``user`` can see on it and its cover:
+    the chosen one if ``user`` may see it, else the newest visible: one query."""
     visible_items = BoardItem.objects.filter(board_id=OuterRef("pk")).filter(
         Q(image__job__is_private=False) | Q(image__job__author_id=user.pk)
     )
     counts = visible_items.order_by().values("board_id").annotate(count=Count("pk")).values("count")
-    cover = visible_items.order_by("-added_at", "-pk").values("image_id")[:1]
+    newest = visible_items.order_by("-added_at", "-pk").values("image_id")[:1]
+    # The chosen cover only while it is on the board and the viewer may see it.
+    chosen = visible_items.filter(image_id=OuterRef("cover_id")).values("image_id")[:1]
     boards = (
         Board.objects.select_related("created_by")
         .annotate(
             visible_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)),
-            cover_id=Subquery(cover, output_field=UUIDField()),
+            shown_cover_id=Coalesce(
+                Subquery(chosen, output_field=UUIDField()),
+                Subquery(newest, output_field=UUIDField()),
+            ),
         )
         .order_by("name")
     )
-    return [BoardSummary(board, board.visible_count, board.cover_id) for board in boards]
+    return [BoardSummary(board, board.visible_count, board.shown_cover_id) for board in boards]
 
 
 def board_image_count(user: User, board: Board) -> int:
@@ -492,6 +497,54 @@ def add_to_board(user: User, board: Board, images: Iterable[Image]) -> int:
     # Two people adding the same image at once: the unique constraint keeps one.
     BoardItem.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+def update_board(board: Board, name: str, description: str) -> Board:
+    """Rename ``board`` and set its description; anyone on the team may, as
+    boards are shared. Refuses (``GalleryError``, 409) a name another board has."""
+    name = clean_board_name(name)
+    if Board.objects.filter(name__iexact=name).exclude(pk=board.pk).exists():
+        raise GalleryError(f"There is already a board named “{name}”.", status=409)
+    board.name, board.description = name, description.strip()
+    try:
+        with transaction.atomic():
+            board.save(update_fields=["name", "description"])
+    except IntegrityError:  # taken meanwhile by someone else
+        raise GalleryError(f"There is already a board named “{name}”.", status=409) from None
+    return board
+
+
+def remove_from_board(board: Board, images: Iterable[Image]) -> int:
+    """Take ``images`` off ``board`` (the images themselves stay); returns how many were on it."""
+    removed, _ = BoardItem.objects.filter(
+        board=board, image_id__in=[image.pk for image in images]
+    ).delete()
+    return removed
+
+
+def set_cover(board: Board, image: Image) -> None:
+    """Make ``image`` the cover of ``board``; it must be on the board
+    (``GalleryError``, 400, otherwise)."""
+    if not BoardItem.objects.filter(board=board, image=image).exists():
+        raise GalleryError("Only an image on the board can be its cover.")
+    board.cover = image
+    board.save(update_fields=["cover"])
+
+
+def may_delete_board(user: User, board: Board) -> bool:
+    return user.is_staff or board.created_by_id == user.pk
+
+
+def delete_board(user: User, board: Board) -> None:
+    """Delete ``board`` and its list of images; the images stay in the gallery.
+    Only whoever started it, or staff: else ``GalleryError`` (403)."""
+    if not may_delete_board(user, board):
+        raise GalleryError(
+            f"Only {board.created_by.get_username()}, who started the board, or staff can "
+            "delete it. Nothing was deleted.",
+            status=403,
+        )
+    board.delete()
 
 
 # Favourites

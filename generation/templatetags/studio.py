@@ -1,14 +1,16 @@
-"""Template filters for job cards: where a queued job stands and when it retries."""
+"""Template filters for job cards: where a queued job stands, when it retries, who may act."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from django import template
 from django.utils import timezone
 
 from generation import studio
 from generation.models import Job, Status
+from webapp import permissions
 
 register = template.Library()
 
@@ -36,3 +38,10 @@ def uploads(job: Job) -> list[tuple[int, dict[str, object]]]:
     """The job's uploaded references with their index, for the reference thumbnails."""
     found = [r for r in job.references if r.get("kind") == "upload"]
     return list(enumerate(found))
+
+
+@register.filter
+def may_manage(user: Any, job: Any) -> bool:
+    """Whether ``user`` may cancel or retry ``job`` (``webapp.permissions``), as the
+    live stream decides for its cards."""
+    return bool(getattr(user, "is_authenticated", False)) and permissions.can_manage(user, job)

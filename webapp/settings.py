@@ -195,9 +195,7 @@ LOGOUT_REDIRECT_URL = "login"
 # admin, invitations, password reset): only the identity provider signs people in.
 DARKROOM_PASSWORD_LOGIN = env.boolean("DARKROOM_PASSWORD_LOGIN", True)
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend"
-    if DARKROOM_PASSWORD_LOGIN
-    else "team.backends.NoPasswordBackend"
+    "team.backends.MemberBackend" if DARKROOM_PASSWORD_LOGIN else "team.backends.NoPasswordBackend"
 ]
 DARKROOM_OIDC = _team_config.oidc_provider()
 DARKROOM_SSO_EMAIL_DOMAINS = _team_config.email_domains()

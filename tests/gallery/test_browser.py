@@ -56,7 +56,8 @@ def test_scrolling_loads_more_until_everything_is_shown(
         counts.append(page.locator(TILES).count())
 
     page.locator("[data-testid=the-end]").wait_for()
-    assert counts[-1] == 30 and counts == sorted(counts), counts
+    assert counts[-1] == 30, counts
+    assert counts == sorted(counts), counts
     shown = page.locator(TILES).evaluate_all("tiles => tiles.map(t => t.dataset.image)")
     assert shown == [str(image.pk) for image in reversed(images)]
     assert page.url == f"{live_server.url}/gallery/"  # loaded in place

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from bench import estimates, gallery, jobs
+from bench import estimates, gallery, jobs, memory
 
 # A scenario takes the parsed arguments and returns the process's exit code.
 # Add new ones here.
@@ -15,6 +15,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace], int]] = {
     "jobs": jobs.run,
     "gallery": gallery.run,
     "estimates": estimates.run,
+    "memory": memory.run,
 }
 
 

@@ -79,3 +79,9 @@ def test_minio_bucket_is_created_private(compose: dict[str, Any]) -> None:
 
     assert "mc mb --ignore-existing local/darkroom" in script
     assert "mc anonymous set none local/darkroom" in script
+
+
+def test_the_generation_worker_keeps_two_malloc_arenas(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["worker"]["environment"]["MALLOC_ARENA_MAX"] == "2"
+    assert "MALLOC_ARENA_MAX" not in services["web"]["environment"]

@@ -1,4 +1,4 @@
-"""``python -m bench [--scenario jobs|gallery|estimates] [--jobs 200] [--latency 5] [--images 100000]``."""
+"""``python -m bench [--scenario jobs|gallery|estimates|memory|catalog] [--jobs 200] [--latency 5] [--images 100000]``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from bench import estimates, gallery, jobs, memory
+from bench import catalog, estimates, gallery, jobs, memory
 
 # A scenario takes the parsed arguments and returns the process's exit code.
 # Add new ones here.
@@ -16,6 +16,7 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gallery": gallery.run,
     "estimates": estimates.run,
     "memory": memory.run,
+    "catalog": catalog.run,
 }
 
 

@@ -8,6 +8,9 @@ COPY pyproject.toml README.md ./
 COPY webapp webapp
 COPY generation generation
 COPY catalog catalog
+COPY gallery gallery
+COPY costs costs
+COPY emulator emulator
 RUN pip install --upgrade pip && pip install .
 
 COPY manage.py ./

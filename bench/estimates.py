@@ -18,7 +18,7 @@ from tests import services as test_services
 
 
 def run(args: argparse.Namespace) -> int:
-    from generation.openrouter.emulator import EmulatorServer
+    from emulator import EmulatorServer
 
     services = test_services.start_all()
     emulator = EmulatorServer(host="127.0.0.1", port=0, latency=0)

@@ -81,8 +81,8 @@ def _measure(images: int, requests: int) -> tuple[list[Result], float]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
 
-    from generation import gallery
-    from generation.gallery import Cursor, Filters
+    from gallery import selectors as gallery
+    from gallery.selectors import Cursor, Filters
     from generation.models import Job
     from tests.gallery.seed import seed_gallery
 

@@ -297,7 +297,7 @@ def running(
         # drawing must not share a GIL with the bench's 200 HTTP clients.
         emulator_port = test_services.free_port()
         emulator = services.spawn(
-            _python_module("generation.openrouter.emulator", "--port", str(emulator_port)),
+            _python_module("emulator", "--port", str(emulator_port)),
             "emulator",
             cwd=str(ROOT),
         )

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{row.scenario}:{report.verdict_line(row)[len('  verdict:') :]}")
     print(
         "Reconciliation (GET /generation) was run by the harness itself "
-        "(generation.reconcile.reconcile) before each count, as beat does every 5 minutes."
+        "(costs.reconcile.reconcile) before each count, as beat does every 5 minutes."
     )
     print(
         f"{len(missed)} of {len(rows)} scenarios miss their goals."

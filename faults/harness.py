@@ -243,7 +243,7 @@ class Scenario:
     def _reconcile(self) -> None:
         """What the five-minute beat task does, run now in this process. The
         emulator answers GET /generation with 404 for a second after a generation."""
-        from generation import reconcile
+        from costs import reconcile
 
         time.sleep(1.2)
         for _ in range(3):

@@ -32,7 +32,8 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import server_error as html_server_error
 
-from generation import api_schema, budgets, selectors, services
+from costs import budgets
+from generation import api_schema, selectors, services
 from generation.models import Image, Job, Status, Style
 from webapp import inputs
 

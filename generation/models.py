@@ -159,7 +159,7 @@ class Job(models.Model):
             # Gallery/history filters on a job column: a rare provider or style is
             # found through its index instead of by walking every image in order;
             # the provider index also lists the distinct providers for the filter
-            # (a loose index scan, one probe per provider, see generation.gallery).
+            # (a loose index scan, one probe per provider, see gallery.selectors).
             models.Index(fields=["provider"], name="job_provider_idx"),
             models.Index(fields=["style"], name="job_style_idx"),
             # PostgreSQL only, in migration 0002_gallery_search (expression
@@ -244,96 +244,6 @@ class Image(models.Model):
     @property
     def extension(self) -> str:
         return MEDIA_EXTENSIONS.get(self.media_type, "bin")
-
-
-class Favourite(models.Model):
-    """One person's favourite image; others see only the count."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
-    )
-    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="favourites")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "image"], name="one_favourite_per_user_image"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} ♥ {self.image_id}"
-
-
-class Board(models.Model):
-    """A shared, named collection any team member can add to."""
-
-    name = models.CharField(max_length=120, unique=True)
-    description = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="boards"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    images = models.ManyToManyField(Image, through="BoardItem", related_name="boards")
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class BoardItem(models.Model):
-    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="items")
-    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="board_items")
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    added_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["board", "image"], name="one_item_per_board_image"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.board} / {self.image_id}"
-
-
-class Budget(models.Model):
-    """A monthly spending limit in USD: one per person, and one (user empty) for the team."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="budget",
-        help_text="Leave empty for the whole team's budget.",
-    )
-    monthly_usd = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2)
-    is_team = models.BooleanField(default=False, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            # One team budget: a partial unique index works on PostgreSQL and SQLite alike.
-            models.UniqueConstraint(
-                fields=["is_team"],
-                condition=models.Q(is_team=True),
-                name="one_team_budget",
-                violation_error_message="There is already a team budget.",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(is_team=True, user__isnull=True)
-                | models.Q(is_team=False, user__isnull=False),
-                name="team_budget_has_no_user",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(monthly_usd__gte=0), name="budget_not_negative"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        who = self.user.get_username() if self.user else "Team"
-        return f"{who}: ${self.monthly_usd}/month"
 
 
 MEDIA_EXTENSIONS = {

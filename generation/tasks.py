@@ -6,7 +6,7 @@ import uuid
 
 from celery import shared_task
 
-from generation import reconcile, services
+from generation import services
 
 
 @shared_task(name="generation.tasks.run_job", ignore_result=True)
@@ -19,9 +19,3 @@ def run_job(job_id: str) -> None:
 @shared_task(name="generation.tasks.sweep", ignore_result=True)
 def sweep() -> None:
     services.sweep()
-
-
-@shared_task(name="generation.tasks.reconcile_costs", ignore_result=True)
-def reconcile_costs() -> None:
-    """Confirm finished chat and tool jobs' costs with GET /generation (default queue)."""
-    reconcile.reconcile()

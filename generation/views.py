@@ -23,7 +23,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from generation import budgets, live, progress, selectors, services, storage
+from costs import budgets
+from generation import live, progress, selectors, services, storage
 from generation.forms import GenerateForm
 from generation.models import Job
 from webapp.http import AuthenticatedRequest

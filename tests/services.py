@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from generation.openrouter.emulator import EmulatorServer
+    from emulator import EmulatorServer
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -262,7 +262,7 @@ def start_s3(services: Services) -> dict[str, str]:
 
 
 def start_emulator(services: Services) -> EmulatorServer:
-    from generation.openrouter.emulator import EmulatorServer
+    from emulator import EmulatorServer
 
     emulator = EmulatorServer(host="127.0.0.1", port=0)
     emulator.start()

@@ -13,7 +13,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from generation.models import Budget, Job, Status, Style
+from costs.models import Budget
+from generation.models import Job, Status, Style
 from tests.api.conftest import bearer, succeeded
 from webapp import tokens
 

@@ -200,7 +200,7 @@ class TestImageTokenTable:
 
     def test_every_figure_has_a_source_and_every_emulated_token_model_an_entry(self) -> None:
         from catalog import image_tokens
-        from generation.openrouter.emulator import catalog_data
+        from emulator import catalog_data
 
         document = image_tokens.table()
         for slug, entry in document["models"].items():

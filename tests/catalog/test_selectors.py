@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from catalog import estimates, selectors
 from catalog.models import Endpoint, ImageModel
-from generation.openrouter.emulator import catalog_data
+from emulator import catalog_data
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from catalog.models import Endpoint, ImageModel, Price, PriceSource, SyncRun, SyncStatus
 from catalog.sync import SyncAlreadyRunning, sync_catalog
-from generation.openrouter.emulator import catalog_data
+from emulator import catalog_data
 from tests.catalog.conftest import (
     FakeOpenRouter,
     endpoint,

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from catalog.models import ImageModel
-from generation import costs
+from costs import selectors as costs
 from generation.models import Image, Job, Status, Style
 from tests.generation.conftest import catalog  # noqa: F401 - the synced-catalog fixture
 

@@ -11,12 +11,13 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from generation.models import Budget, Status
+from costs.models import Budget
+from generation.models import Status
 from tests.costs.conftest import image_model, make_job
 
 pytestmark = pytest.mark.django_db
 
-ADD = "/admin/generation/budget/add/"
+ADD = "/admin/costs/budget/add/"
 
 
 def test_staff_create_the_team_budget_with_the_whole_team_box(staff_client: Client) -> None:
@@ -69,7 +70,7 @@ def test_editing_the_team_budget_keeps_it_the_teams(staff_client: Client) -> Non
     budget = Budget.objects.create(is_team=True, monthly_usd=Decimal("100"))
 
     response = staff_client.post(
-        f"/admin/generation/budget/{budget.pk}/change/", {"user": "", "monthly_usd": "120"}
+        f"/admin/costs/budget/{budget.pk}/change/", {"user": "", "monthly_usd": "120"}
     )
 
     assert response.status_code == 302
@@ -83,7 +84,7 @@ def test_the_budget_list_shows_spend_and_what_is_left(staff_client: Client, user
     make_job(user, actual="2.50")
     make_job(user, actual="99", created_at=timezone.now() - timedelta(days=70))  # an earlier month
 
-    text = staff_client.get("/admin/generation/budget/").text
+    text = staff_client.get("/admin/costs/budget/").text
 
     assert "Whole team" in text
     assert "$2.50" in text
@@ -152,3 +153,10 @@ def test_job_list_filters_by_cost_confirmation(staff_client: Client, user: User)
     assert listed("confirmed") == {confirmed.pk}
     assert listed("waiting") == {waiting.pk}
     assert listed("gave-up") == {given_up.pk}
+
+
+def test_the_old_budget_admin_address_redirects_to_the_costs_app(staff_client: Client) -> None:
+    response = staff_client.get("/admin/generation/budget/add/?next=x")
+    assert response.status_code == 301
+    assert response["Location"] == "/admin/costs/budget/add/?next=x"
+    assert staff_client.get(response["Location"]).status_code == 200

@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from generation import costs
+from costs import selectors as costs
 from tests.costs.conftest import make_job
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

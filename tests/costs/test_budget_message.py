@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from generation.budgets import BudgetExceeded, Standing
-from generation.models import Budget
+from costs.budgets import BudgetExceeded, Standing
+from costs.models import Budget
 
 
 def _figures(message: str) -> tuple[Decimal, Decimal]:

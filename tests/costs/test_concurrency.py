@@ -12,8 +12,10 @@ from django.contrib.auth.models import User
 from django.db import connection, connections
 from django.db.models import Sum
 
-from generation import budgets, services
-from generation.models import Budget, Job
+from costs import budgets
+from costs.models import Budget
+from generation import services
+from generation.models import Job
 from tests.costs.conftest import image_model
 
 pytestmark = [

@@ -13,8 +13,9 @@ from django.contrib.auth.models import User
 from django.test import AsyncClient, Client
 from django.utils import timezone
 
-from generation import costs
-from generation.models import Board, BoardItem, Status, Style
+from costs import selectors as costs
+from gallery.models import Board, BoardItem
+from generation.models import Status, Style
 from tests.concurrency import run_async
 from tests.costs.conftest import make_job
 

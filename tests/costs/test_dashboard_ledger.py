@@ -13,9 +13,10 @@ from django.contrib.auth.models import User
 from django.db.models import Sum
 from django.test import Client
 
-from generation import costs, reconcile
+from costs import reconcile
+from costs import selectors as costs
+from emulator import directives
 from generation.models import Job, Status, Style
-from generation.openrouter.emulator import directives
 from tests.generation.conftest import submit, wait_for
 
 pytestmark = [

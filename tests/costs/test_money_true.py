@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from generation import budgets, reconcile
+from costs import budgets, reconcile
 from generation.models import Job, Status, Style
 from tests.generation.conftest import charges_for, submit, wait_for
 

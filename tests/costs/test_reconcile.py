@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from generation import reconcile, tasks
+from costs import reconcile, tasks
 from generation.models import Job, Status, Style
 from generation.openrouter import GenerationResult, client_from_settings
 from tests.costs.conftest import make_job

@@ -8,8 +8,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from generation import budgets
-from generation.models import Budget, Status, Style
+from costs import budgets
+from costs.models import Budget
+from generation.models import Status, Style
 from tests.costs.conftest import make_job
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,9 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from catalog.models import Price, PriceSource, SyncRun, SyncStatus, SyncTrigger
-from generation import costs
-from generation.models import Budget, Job, Status, Style
+from costs import selectors as costs
+from costs.models import Budget
+from generation.models import Job, Status, Style
 from generation.openrouter import client_from_settings
 from tests.costs.conftest import image_model, make_job
 

@@ -14,7 +14,8 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.models import ImageModel
-from generation.models import Board, Job
+from gallery.models import Board
+from generation.models import Job
 
 MODELS = ["openai/gpt-image-1", "google/gemini-2.5-flash-image", "black-forest-labs/flux.2-pro"]
 PROVIDERS = ["OpenAI", "Google", "Black Forest Labs"]
@@ -106,13 +107,13 @@ def seed_gallery(alice: User, bob: User, *, images: int = 100_000) -> Seeded:
         )
         # Pseudo-random but deterministic subsets, from the images' fake hashes.
         cursor.execute(
-            "INSERT INTO generation_favourite (user_id, image_id, created_at) "  # noqa: S608
+            "INSERT INTO gallery_favourite (user_id, image_id, created_at) "  # noqa: S608
             f"SELECT {int(alice.pk)}, id, now() FROM generation_image "
             "WHERE original_key = 'images/00/seed.png' "
             "AND (('x' || substr(sha256, 1, 4))::bit(16)::int) % 7 = 0"
         )
         cursor.execute(
-            "INSERT INTO generation_boarditem (board_id, image_id, added_by_id, added_at) "  # noqa: S608
+            "INSERT INTO gallery_boarditem (board_id, image_id, added_by_id, added_at) "  # noqa: S608
             f"SELECT {int(board.pk)}, id, {int(alice.pk)}, now() FROM generation_image "
             "WHERE original_key = 'images/00/seed.png' "
             "AND (('x' || substr(sha256, 1, 4))::bit(16)::int) % 10 = 0"

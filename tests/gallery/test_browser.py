@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from generation import gallery
-from generation.models import Board, Image, Job
+from gallery import selectors as gallery
+from gallery.models import Board
+from generation.models import Image, Job
 from tests.gallery.conftest import make_image
 
 pytestmark = [

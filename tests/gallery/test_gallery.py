@@ -11,9 +11,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from generation import gallery
-from generation.gallery import Cursor, Filters
-from generation.models import Board, BoardItem, Favourite, Style
+from gallery import selectors as gallery
+from gallery.models import Board, BoardItem, Favourite
+from gallery.selectors import Cursor, Filters
+from generation.models import Style
 from tests.gallery.conftest import SVG, make_image
 
 pytestmark = pytest.mark.django_db

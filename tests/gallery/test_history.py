@@ -15,9 +15,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from generation import gallery
-from generation.gallery import Filters
-from generation.models import Budget, Job, Status
+from costs.models import Budget
+from gallery import selectors as gallery
+from gallery.selectors import Filters
+from generation.models import Job, Status
 from tests.gallery.conftest import add_image, make_image, make_job
 
 pytestmark = pytest.mark.django_db

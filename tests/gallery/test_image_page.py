@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from generation.models import Batch, Board, BoardItem, Favourite, Job
+from gallery.models import Board, BoardItem, Favourite
+from generation.models import Batch, Job
 from tests.gallery.conftest import add_image, make_image, make_job
 
 pytestmark = pytest.mark.django_db

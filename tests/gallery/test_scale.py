@@ -14,8 +14,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from generation import gallery
-from generation.gallery import Cursor
+from gallery import selectors as gallery
+from gallery.selectors import Cursor
 from generation.models import Image, Job
 from tests.gallery.seed import seed_gallery
 

@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from generation import gallery
-from generation.gallery import Filters, fallback_search
+from gallery import selectors as gallery
+from gallery.selectors import Filters, fallback_search
 from generation.models import Job
 from tests.gallery.conftest import make_image, make_job
 

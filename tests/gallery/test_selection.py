@@ -12,8 +12,9 @@ from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.test import AsyncClient, Client
 
-from generation import gallery
-from generation.models import Board, BoardItem, Favourite, Image, Job
+from gallery import selectors as gallery
+from gallery.models import Board, BoardItem, Favourite
+from generation.models import Image, Job
 from tests.concurrency import run_async
 from tests.gallery.conftest import add_image, make_image, make_job, png
 

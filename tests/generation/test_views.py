@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 from django.test import AsyncClient, Client
 from PIL import Image as PILImage
 
-from generation.models import Budget, Job, Status, Style
+from costs.models import Budget
+from generation.models import Job, Status, Style
 from tests.concurrency import run_async
 from tests.generation.conftest import submit
 
@@ -273,7 +274,7 @@ def test_over_budget_submit_is_refused_with_what_is_left(
 ) -> None:
     from decimal import Decimal
 
-    from generation.models import Budget
+    from costs.models import Budget
 
     # One gpt-image-1 image without a quality is estimated as high: $0.1664.
     Budget.objects.create(user=user, monthly_usd=Decimal("0.20"))

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from emulator import EmulatorServer
 from generation.openrouter import EMULATOR_API_KEY, ErrorKind, OpenRouterClient, OpenRouterError
 from generation.openrouter.deadline import Deadline
-from generation.openrouter.emulator import EmulatorServer
 from generation.openrouter.types import PartialImage
 
 GEMINI = "google/gemini-2.5-flash-image"

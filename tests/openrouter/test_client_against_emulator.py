@@ -12,7 +12,7 @@ import pytest
 
 from generation.openrouter import EMULATOR_API_KEY, OpenRouterClient, PartialImage
 
-emulator = pytest.importorskip("generation.openrouter.emulator")
+emulator = pytest.importorskip("emulator")
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from generation.openrouter.emulator import EmulatorServer
+from emulator import EmulatorServer
 
 KEY = {"Authorization": "Bearer sk-or-v1-emulator-test"}
 

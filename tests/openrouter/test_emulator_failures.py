@@ -23,7 +23,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from generation.openrouter.emulator import EmulatorServer, main
+from emulator import EmulatorServer, main
 
 KEY = {"Authorization": "Bearer sk-or-v1-emulator-test"}
 
@@ -823,7 +823,7 @@ def test_help_documents_the_failure_controls(capsys: pytest.CaptureFixture[str])
 
 def test_module_runs_as_a_server_process() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "generation.openrouter.emulator", "--port", "0"],
+        [sys.executable, "-m", "emulator", "--port", "0"],
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -11,7 +11,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from generation.models import Board, Budget, Job
+from costs.models import Budget
+from gallery.models import Board
+from generation.models import Job
 from tests.api.conftest import bearer
 from tests.gallery.conftest import add_image, make_job
 from tests.generation.conftest import catalog  # noqa: F401 - the synced catalog

@@ -25,7 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog.models import ImageModel
-from generation.models import Board, Image, Job, Status, Style
+from gallery.models import Board
+from generation.models import Image, Job, Status, Style
 from tests.api.conftest import bearer
 from tests.gallery.conftest import add_image, make_job, png
 from tests.generation.conftest import catalog  # noqa: F401 - the synced catalog

@@ -18,7 +18,7 @@ def _emulator(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    from generation.openrouter.emulator import EmulatorServer
+    from emulator import EmulatorServer
 
     server = EmulatorServer(host="127.0.0.1", port=0, latency=0)
     server.start()

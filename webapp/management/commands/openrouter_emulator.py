@@ -1,6 +1,6 @@
 """`python manage.py openrouter_emulator`: the offline OpenRouter emulator.
 
-A thin wrapper over ``python -m generation.openrouter.emulator``; every option
+A thin wrapper over ``python -m emulator``; every option
 and failure directive is described by ``--help`` (the emulator's own).
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from generation.openrouter.emulator.cli import build_parser, main
+from emulator.cli import build_parser, main
 
 
 class Command(BaseCommand):

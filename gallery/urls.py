@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation import gallery_views
+from gallery import views as gallery_views
 
 app_name = "gallery"
 urlpatterns = [

@@ -1,4 +1,4 @@
-"""``python -m generation.openrouter.emulator``: run the emulator in the foreground."""
+"""``python -m emulator``: run the emulator in the foreground."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ EPILOG = textwrap.dedent(
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m generation.openrouter.emulator",
+        prog="python -m emulator",
         description=(
             "Offline OpenRouter emulator: a real HTTP server speaking OpenRouter's image API "
             "(discovery, pricing, Image API, Chat Completions, Responses API, the "

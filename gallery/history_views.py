@@ -10,11 +10,11 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from generation import gallery
+from gallery import selectors as gallery
+from gallery.forms import HistoryFilterForm
+from gallery.selectors import Cursor, GalleryError
+from gallery.views import render_paged
 from generation.forms import GenerateForm
-from generation.gallery import Cursor, GalleryError
-from generation.gallery_forms import HistoryFilterForm
-from generation.gallery_views import render_paged
 from webapp.http import AuthenticatedRequest
 
 RESULTS_TARGET = "history-results"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation import history_views
+from gallery import history_views
 
 app_name = "history"
 urlpatterns = [

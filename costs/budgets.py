@@ -23,7 +23,8 @@ from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from generation.models import Budget, Job
+from costs.models import Budget
+from generation.models import Job
 
 ZERO = Decimal(0)
 

@@ -1,6 +1,6 @@
 """The Costs page (staff): spend, budgets, reconciliation, prices; its CSV ledger.
 
-Thin views over ``generation.costs``. Anonymous visitors are sent to the login
+Thin views over ``costs.selectors``. Anonymous visitors are sent to the login
 page by ``LoginRequiredMiddleware``; signed-in people who are not staff get a
 plain 403 page.
 """
@@ -24,7 +24,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from generation import budgets, costs, reconcile
+from costs import budgets, reconcile
+from costs import selectors as costs
 from webapp import inputs
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed

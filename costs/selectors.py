@@ -1,6 +1,6 @@
 """Reads for the Costs page and its CSV ledger, plus the page's one write (a budget).
 
-Spend means what ``generation.budgets`` counts against a budget: a job's
+Spend means what ``costs.budgets`` counts against a budget: a job's
 charge (the cost reconciliation confirmed, else the cost OpenRouter reported
 with the answer) plus whatever is still reserved for it (its estimate, while
 the charge is not known yet). Jobs belong to a range by ``created_at``, as
@@ -41,20 +41,20 @@ from redis.exceptions import RedisError
 
 from catalog.models import SyncRun
 from catalog.selectors import ModelPriceChanges, price_changes
-from generation import budgets
+from costs import budgets
+from costs.models import Budget
+from costs.reconcile import RECONCILED_STYLES
+from gallery.models import BoardItem
 from generation.models import (
     FINAL_STATUSES,
     MONEY_DIGITS,
     MONEY_PLACES,
-    BoardItem,
-    Budget,
     Image,
     Job,
     Status,
     Style,
 )
 from generation.openrouter import OpenRouterError, client_from_settings
-from generation.reconcile import RECONCILED_STYLES
 from webapp import inputs
 
 ZERO = Decimal(0)
@@ -631,7 +631,7 @@ def reconciliation(span: DateRange) -> Reconciliation:
     """How chat and tool jobs' reported costs compare with what GET /generation confirmed.
 
     A job reconciliation gave up on has ``cost_confirmed_at`` set and no
-    ``confirmed_cost`` (see ``generation.reconcile``).
+    ``confirmed_cost`` (see ``costs.reconcile``).
     """
     jobs = jobs_in(span)
     reported = Coalesce("actual_cost", ZERO, output_field=MONEY)

@@ -49,9 +49,10 @@ from django.db.models.functions import MD5, Coalesce, RowNumber
 from django.shortcuts import get_object_or_404
 
 from catalog.models import ImageModel
+from costs.budgets import charged_expression
+from gallery.models import Board, BoardItem, Favourite
 from generation import storage
-from generation.budgets import charged_expression
-from generation.models import Board, BoardItem, Favourite, Image, Job
+from generation.models import Image, Job
 from generation.selectors import visible_images, visible_jobs
 
 logger = logging.getLogger(__name__)

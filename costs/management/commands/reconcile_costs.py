@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from generation import reconcile
+from costs import reconcile
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation import costs_views
+from costs import views as costs_views
 
 app_name = "costs"
 urlpatterns = [

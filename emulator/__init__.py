@@ -2,7 +2,7 @@
 
 Start it::
 
-    python -m generation.openrouter.emulator --port 8765 [--latency 1.5] [--verbose]
+    python -m emulator --port 8765 [--latency 1.5] [--verbose]
 
 or in-process (tests, benchmarks)::
 

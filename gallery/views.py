@@ -1,5 +1,5 @@
 """The team gallery: the grid, an image's page, favourites, boards and bulk
-actions. Thin views over ``generation.gallery``; full pages and the htmx
+actions. Thin views over ``gallery.selectors``; full pages and the htmx
 fragments come from the same templates (``{% partialdef %}``)."""
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from generation import gallery, selectors
+from gallery import selectors as gallery
+from gallery.forms import GalleryFilterForm
+from gallery.models import Board
+from gallery.selectors import Cursor, GalleryError
+from generation import selectors
 from generation.forms import option_values
-from generation.gallery import Cursor, GalleryError
-from generation.gallery_forms import GalleryFilterForm
-from generation.models import Board, Image
+from generation.models import Image
 from webapp import inputs
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed

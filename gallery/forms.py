@@ -16,8 +16,9 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from generation.gallery import MEDIA_TYPE_LABELS, FilterOptions, Filters
-from generation.models import Board, Status, Style
+from gallery.models import Board
+from gallery.selectors import MEDIA_TYPE_LABELS, FilterOptions, Filters
+from generation.models import Status, Style
 from webapp import inputs
 
 ANY = [("", "Any")]

@@ -1,4 +1,4 @@
-"""``python -m bench [--scenario jobs|gallery|estimates|memory|catalog] [--jobs 200] [--latency 5] [--images 100000]``."""
+"""``python -m bench [--scenario jobs|gallery|estimates|memory|catalog] [--jobs 200] [--latency 5] [--images 1000000]``."""
 
 from __future__ import annotations
 
@@ -68,8 +68,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--images",
         type=int,
-        default=100_000,
-        help="gallery scenario: images in the seeded gallery (default 100,000)",
+        default=1_000_000,
+        help="gallery scenario: images in the seeded gallery (default 1,000,000)",
     )
     parser.add_argument(
         "--requests",

@@ -9,17 +9,19 @@ endpoint accepts and refuses the rest with a message on the field.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.forms.models import ModelChoiceIterator
 from django.utils.datastructures import MultiValueDict
 
 from catalog import capabilities, estimates, selectors
+from catalog import snapshot as snapshots
 from catalog.models import Endpoint, ImageModel
 from generation import imaging, storage
 from generation.models import Job, Style
@@ -45,9 +47,56 @@ class MultipleImageField(forms.FileField):
         return [super().clean(item, initial) for item in files]
 
 
+class SnapshotChoices(ModelChoiceIterator):
+    """The menu's models from the field's snapshot when it has one (no query)."""
+
+    def _models(self) -> list[ImageModel] | None:
+        snapshot = getattr(self.field, "snapshot", None)
+        return snapshot.models if snapshot is not None else None
+
+    def __iter__(self) -> Iterator[Any]:
+        models = self._models()
+        if models is None:
+            yield from super().__iter__()
+            return
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for model in models:
+            yield self.choice(model)
+
+    def __len__(self) -> int:
+        models = self._models()
+        if models is None:
+            return super().__len__()
+        return len(models) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self) -> bool:
+        models = self._models()
+        return super().__bool__() if models is None else bool(models or self.field.empty_label)
+
+
 class ModelChoiceBySlug(forms.ModelChoiceField):
+    """A model by its slug, looked up in the process's catalog snapshot (no query)."""
+
+    iterator = SnapshotChoices
+    snapshot: snapshots.Snapshot | None = None
+
     def label_from_instance(self, obj: ImageModel) -> str:
         return f"{obj.name} ({obj.slug})"
+
+    def to_python(self, value: Any) -> ImageModel | None:
+        if self.snapshot is None or value in self.empty_values:
+            return super().to_python(value)
+        if isinstance(value, ImageModel):
+            value = value.slug
+        model = self.snapshot.by_slug.get(str(value))
+        if model is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return model
 
 
 class GenerateForm(inputs.CleanInputMixin, forms.Form):
@@ -101,10 +150,15 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
     ) -> None:
         super().__init__(data, files, initial=initial)
         self.user = user
-        models = selectors.generatable_models()
-        self.fields["model"].queryset = models  # type: ignore[attr-defined]
-        self.fields["compare"].queryset = models  # type: ignore[attr-defined]
-        self.chosen_model = self._chosen_model(models)
+        catalog = snapshots.current()
+        # What the menus list (the page's template), from the same copy.
+        self.catalog_models: list[ImageModel] = catalog.models
+        model_field = cast(ModelChoiceBySlug, self.fields["model"])
+        model_field.snapshot = catalog
+        model_field.queryset = selectors.generatable_models()
+        # Compared models are looked up by a query, and only when some are asked for.
+        self.fields["compare"].queryset = selectors.generatable_models()  # type: ignore[attr-defined]
+        self.chosen_model = self._chosen_model(catalog)
         self.offered_styles = (
             selectors.offered_styles(self.chosen_model) if self.chosen_model else []
         )
@@ -137,12 +191,12 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
 
     # Which model and style the options are for, before validation.
 
-    def _chosen_model(self, models: Any) -> ImageModel | None:
+    def _chosen_model(self, catalog: snapshots.Snapshot) -> ImageModel | None:
         slug = self.data.get("model") if self.is_bound else self.initial.get("model")
         if isinstance(slug, ImageModel):
             return slug
-        model = models.filter(slug=slug).first() if slug else None
-        return model or models.first()
+        model = catalog.by_slug.get(slug) if isinstance(slug, str) else None
+        return model or (catalog.models[0] if catalog.models else None)
 
     def _chosen_style(self) -> str:
         """The style asked for if the model has it, else the model's first: the

@@ -52,20 +52,20 @@ def header(data: bytes) -> tuple[int, int, str, int] | None:
     return width, height, *found
 
 
-def held_pixels(width: int, height: int, edge: int) -> int:
+def held_pixels(width: int, height: int, edge: int, reducing_gap: float) -> int:
     """About the pixels ``thumbnail`` holds at once: one strip three times (raw,
     stored again, decoded) and the reduced canvas."""
     size = fitted((width, height), edge) or (width, height)
-    factor_x, factor_y = int(width / size[0] / 2.0) or 1, int(height / size[1] / 2.0) or 1
+    factor_x, factor_y = _factors((width, height), size, reducing_gap)
     strip = 3 * width * (_rows_per_strip(factor_y) + 1)
     return strip + math.ceil(width / factor_x) * math.ceil(height / factor_y)
 
 
-def thumbnail(data: bytes, edge: int) -> PILImage.Image:
-    """The image shrunk to fit ``edge`` x ``edge``, as ``Image.thumbnail`` makes
-    it (bicubic, reducing gap 2.0: box-reduce first, then resize), never
-    decoding more than one strip of full-size rows. ``data`` must pass
-    ``header``. Raises ``DamagedPNG``."""
+def thumbnail(data: bytes, edge: int, reducing_gap: float) -> PILImage.Image:
+    """The image shrunk to fit ``edge`` x ``edge``, as ``Image.thumbnail((edge,
+    edge), reducing_gap=reducing_gap)`` makes it (bicubic: box-reduce first,
+    then resize), never decoding more than one strip of full-size rows.
+    ``data`` must pass ``header``. Raises ``DamagedPNG``."""
     found = header(data)
     if found is None:
         raise ValueError("not a PNG this decoder reads; check header() first")
@@ -73,12 +73,22 @@ def thumbnail(data: bytes, edge: int) -> PILImage.Image:
     size = fitted((width, height), edge)
     if size is None:
         size = (width, height)
-    factor = (int(width / size[0] / 2.0) or 1, int(height / size[1] / 2.0) or 1)
+    factor = _factors((width, height), size, reducing_gap)
     canvas = _reduced(data, found, factor)
     # Resampling with alpha works on premultiplied pixels (as Pillow does).
     box = (0.0, 0.0, width / factor[0], height / factor[1])
     resized = canvas.resize(size, PILImage.Resampling.BICUBIC, box=box)
     return resized.convert(mode) if resized.mode != mode else resized
+
+
+def _factors(
+    size: tuple[int, int], target: tuple[int, int], reducing_gap: float
+) -> tuple[int, int]:
+    # As Image.resize computes them.
+    return (
+        int(size[0] / target[0] / reducing_gap) or 1,
+        int(size[1] / target[1] / reducing_gap) or 1,
+    )
 
 
 def fitted(size: tuple[int, int], edge: int) -> tuple[int, int] | None:

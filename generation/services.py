@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from catalog import snapshot
 from catalog.models import Endpoint, ImageModel
 from costs import budgets
 from generation import heartbeat, imaging, progress, storage
@@ -82,49 +83,66 @@ def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
     Their estimates are reserved against the budgets first; raises
     ``budgets.BudgetExceeded`` (nothing created) when they do not fit.
     """
-    if not requests:
+    return submit_groups(author, [requests])[0]
+
+
+def submit_groups(author: User, groups: Sequence[Sequence[JobRequest]]) -> list[list[Job]]:
+    """``submit`` for several groups at once, all or none: the total estimate is
+    reserved once (``budgets.BudgetExceeded``, nothing created, when it does not
+    fit) and every job is created in one transaction. Returns each group's jobs."""
+    if not groups or not all(groups):
         raise ValueError("nothing to submit")
+    total = sum((r.estimated_cost for group in groups for r in group), Decimal(0))
     with transaction.atomic():
-        budgets.reserve(author, sum((r.estimated_cost for r in requests), Decimal(0)))
-        batch = (
-            Batch.objects.create(author=author, prompt=requests[0].prompt)
-            if len(requests) > 1
-            else None
+        budgets.reserve(author, total)
+        return [_create(author, group) for group in groups]
+
+
+def _create(author: User, requests: Sequence[JobRequest]) -> list[Job]:
+    batch = (
+        Batch.objects.create(author=author, prompt=requests[0].prompt)
+        if len(requests) > 1
+        else None
+    )
+    # Stamped as sent now, since it is sent as soon as this commits: no second write.
+    now = timezone.now()
+    jobs = [
+        Job.objects.create(
+            enqueued_at=now,
+            author=author,
+            batch=batch,
+            model=request.model,
+            model_slug=request.model.slug,
+            endpoint=request.endpoint,
+            style=request.style,
+            prompt=request.prompt,
+            params=request.params,
+            n=request.n,
+            references=request.references,
+            is_private=request.is_private,
+            estimated_cost=request.estimated_cost,
+            reserved_cost=request.estimated_cost,
+            remix_of=request.remix_of,
+            retry_of=request.retry_of,
         )
-        jobs = [
-            Job.objects.create(
-                author=author,
-                batch=batch,
-                model=request.model,
-                model_slug=request.model.slug,
-                endpoint=request.endpoint,
-                style=request.style,
-                prompt=request.prompt,
-                params=request.params,
-                n=request.n,
-                references=request.references,
-                is_private=request.is_private,
-                estimated_cost=request.estimated_cost,
-                reserved_cost=request.estimated_cost,
-                remix_of=request.remix_of,
-                retry_of=request.retry_of,
-            )
-            for request in requests
-        ]
-        for job in jobs:
-            transaction.on_commit(partial(enqueue, job.pk))
+        for request in requests
+    ]
+    for job in jobs:
+        transaction.on_commit(partial(enqueue, job.pk, stamp=False))
     return jobs
 
 
-def enqueue(job_id: uuid.UUID, countdown: float = 0) -> None:
+def enqueue(job_id: uuid.UUID, countdown: float = 0, *, stamp: bool = True) -> None:
     """Send the job to the generation queue. A broker that is down leaves the job
     queued in the database with no ``enqueued_at``, and the next sweep (every
     30 s) sends it once the broker is back. One try, no retries: a submit must
-    not wait on a broker that does not answer (``CELERY_TASK_PUBLISH_RETRY``)."""
+    not wait on a broker that does not answer (``CELERY_TASK_PUBLISH_RETRY``).
+    ``stamp=False``: the caller already set ``enqueued_at`` to when it is sent."""
     from generation import tasks
 
-    eta = timezone.now() + timedelta(seconds=countdown)
-    Job.objects.filter(pk=job_id, status=Status.QUEUED).update(enqueued_at=eta)
+    if stamp:
+        eta = timezone.now() + timedelta(seconds=countdown)
+        Job.objects.filter(pk=job_id, status=Status.QUEUED).update(enqueued_at=eta)
     try:
         tasks.run_job.apply_async((str(job_id),), countdown=countdown)
     except Exception:  # kombu raises many types for a broker that does not answer
@@ -190,18 +208,57 @@ def claim(job_id: uuid.UUID) -> Job | None:
     """Take a queued job for this worker, or None if someone else has it (or it
     was canceled, or a redelivered message arrives after it ran)."""
     now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING,
-        stage="Starting",
-        progress=5,
-        started_at=now,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
-        return None
+    fields: dict[str, Any] = {
+        "status": Status.RUNNING,
+        "stage": "Starting",
+        "progress": 5,
+        "started_at": now,
+        "heartbeat_at": now,
+    }
+    if db.connection.features.can_return_columns_from_insert:
+        job = _claim_returning(job_id, fields)
+        if job is None:
+            return None
+    else:
+        claimed = Job.objects.filter(pk=job_id, status=Status.QUEUED).update(
+            attempts=F("attempts") + 1, **fields
+        )
+        if not claimed:
+            return None
+        job = Job.objects.get(pk=job_id)
     progress.publish(job_id, Status.RUNNING)
-    return Job.objects.select_related("model", "endpoint").get(pk=job_id)
+    # Its model and endpoint from the process's catalog copy; a retired one
+    # (not in it) is read when first used.
+    catalog = snapshot.current()
+    model = catalog.by_id.get(job.model_id) if job.model_id else None
+    if model is not None:
+        job.model = model
+    endpoint = catalog.endpoints.get(job.endpoint_id) if job.endpoint_id else None
+    if endpoint is not None:
+        job.endpoint = endpoint
+    return job
+
+
+def _claim_returning(job_id: uuid.UUID, fields: dict[str, Any]) -> Job | None:
+    """The conditional claim and the read of the claimed row as one statement
+    (UPDATE … RETURNING): the worker's first query instead of two."""
+    connection = db.connection
+    meta = Job._meta
+    by_name = {field.name: field for field in meta.concrete_fields}
+
+    def column(name: str) -> str:
+        return connection.ops.quote_name(str(by_name[name].column))
+
+    values = [by_name[name].get_db_prep_save(value, connection) for name, value in fields.items()]
+    # Only the model's own table and column names go into the text; values are parameters.
+    table = connection.ops.quote_name(meta.db_table)
+    assignments = ", ".join(f"{column(name)} = %s" for name in fields)
+    returning = ", ".join(column(name) for name in by_name)
+    sql = f"UPDATE {table} SET {assignments}, {column('attempts')} = {column('attempts')} + 1 "  # noqa: S608
+    sql += f"WHERE {column('id')} = %s AND {column('status')} = %s RETURNING {returning}"
+    pk = by_name["id"].get_db_prep_value(job_id, connection)
+    rows = list(Job.objects.raw(sql, [*values, pk, Status.QUEUED]))
+    return rows[0] if rows else None
 
 
 def run(job_id: uuid.UUID) -> None:
@@ -555,20 +612,22 @@ def _save_image(job: Job, index: int, verified: imaging.VerifiedImage) -> Image:
             job, storage.thumbnail_key(sha, verified.thumbnail_media_type), verified.thumbnail
         )
     )
-    image, _ = Image.objects.get_or_create(
-        job=job,
-        index=index,
-        defaults={
-            "original_key": original,
-            "thumbnail_key": thumbnail,
-            "media_type": verified.media_type,
-            "width": verified.width,
-            "height": verified.height,
-            "bytes": len(verified.data),
-            "sha256": sha,
-        },
-    )
-    return image
+    try:
+        # One INSERT: a job's images are stored once (its status moved to storing
+        # conditionally), so the unique (job, index) only guards against a bug.
+        return Image.objects.create(
+            job=job,
+            index=index,
+            original_key=original,
+            thumbnail_key=thumbnail,
+            media_type=verified.media_type,
+            width=verified.width,
+            height=verified.height,
+            bytes=len(verified.data),
+            sha256=sha,
+        )
+    except db.IntegrityError:
+        return Image.objects.get(job=job, index=index)
 
 
 # Housekeeping

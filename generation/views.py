@@ -249,6 +249,7 @@ async def events(request: AuthenticatedRequest) -> HttpResponseBase:
     await sync_to_async(_give_connection_back)()
 
     async def stream() -> AsyncIterator[str]:
+        live.release_request_thread()  # the middleware has run: no thread per open page
         hub = live.hub()
         try:
             async with hub.watch(job_ids) as changes:
@@ -272,18 +273,28 @@ async def events(request: AuthenticatedRequest) -> HttpResponseBase:
                     if live.BROKEN in changed:
                         yield ": progress channel unavailable\n\n"
                         return
-                    for job_id in dict.fromkeys(changed):
-                        if job_id is None or job_id not in final:
-                            continue
-                        card = await hub.card(job_id)
+                    # Every changed job's card asked for at once: rendered together.
+                    wanted = [
+                        job_id
+                        for job_id in dict.fromkeys(changed)
+                        if job_id is not None and job_id in final
+                    ]
+                    cards = await hub.cards(wanted)
+                    # One write per wake-up, whatever the number of cards: with
+                    # thousands of open streams, each write is what a change costs.
+                    updates = []
+                    for job_id in wanted:
+                        card = cards.get(job_id)
                         update = card.event_for(user) if card else None
                         if card is None or update is None:
                             continue
-                        yield update
+                        updates.append(update)
                         final[job_id] = card.is_final
                     if all(final.values()):
-                        yield live.sse("close", "")
+                        yield "".join(updates) + live.sse("close", "")
                         return
+                    if updates:
+                        yield "".join(updates)
         except ConnectionError:
             # The page falls back to polling and reconnects; nothing is lost.
             yield ": progress channel unavailable\n\n"

@@ -30,7 +30,14 @@ def test_the_generation_id_is_on_the_job_while_the_answer_is_still_coming(
     job = unsent(
         user, "google/gemini-2.5-flash-image", "[emulator:latency=3] id first", style="chat"
     )
-    worker = threading.Thread(target=services.run, args=(job.pk,))
+
+    def run() -> None:
+        try:
+            services.run(job.pk)
+        finally:
+            db.connection.close()  # this thread's own connection
+
+    worker = threading.Thread(target=run)
     worker.start()
     seen_while_running = ""
     try:

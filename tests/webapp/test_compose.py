@@ -85,3 +85,9 @@ def test_the_generation_worker_keeps_two_malloc_arenas(compose: dict[str, Any]) 
     services = compose["services"]
     assert services["worker"]["environment"]["MALLOC_ARENA_MAX"] == "2"
     assert "MALLOC_ARENA_MAX" not in services["web"]["environment"]
+
+
+def test_the_web_server_may_hold_one_descriptor_per_open_page(compose: dict[str, Any]) -> None:
+    nofile = compose["services"]["web"]["ulimits"]["nofile"]
+    assert nofile["soft"] >= 16384
+    assert nofile["hard"] >= nofile["soft"]

@@ -216,3 +216,21 @@ def test_a_child_started_with_extra_environment_sees_it(tmp_path: Path) -> None:
         [sys.executable, "-c", harness], capture_output=True, timeout=60, cwd=tmp_path, check=True
     )
     assert "arenas 3 True" in result.stdout.decode()
+
+
+def test_run_raises_the_open_file_limit_to_the_hard_limit() -> None:
+    """Each open page holds a socket in the web server: `make run` must not keep
+    a soft limit of a few hundred descriptors."""
+    code = f"""
+import resource, sys
+sys.path.insert(0, {str(ROOT / "scripts")!r})
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+import run
+print(*run.raise_open_file_limit(), hard)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    soft, hard, expected = result.stdout.split()
+    assert soft == hard == expected

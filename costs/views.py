@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from costs import budgets, reconcile
 from costs import selectors as costs
-from webapp import inputs
+from webapp import htmx, inputs, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -36,7 +36,7 @@ View = Callable[..., HttpResponseBase]
 def staff_only(view: View) -> View:
     @wraps(view)
     def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_staff:
+        if not permissions.is_admin(request.user):
             return render(request, "costs/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 
@@ -134,7 +134,7 @@ def _dashboard(
         "budget_rows": costs.budget_rows(),
         "budget_form": budget_form,
     }
-    template = "costs/index.html#dashboard" if request.htmx else "costs/index.html"
+    template = htmx.template_for(request, "costs/index.html", "dashboard")
     return render(request, template, context, status=status)
 
 

@@ -54,6 +54,7 @@ from gallery.models import Board, BoardItem, Favourite
 from generation import storage
 from generation.models import Image, Job
 from generation.selectors import visible_images, visible_jobs
+from webapp import permissions
 
 logger = logging.getLogger(__name__)
 
@@ -509,7 +510,7 @@ def set_favourite(user: User, image: Image, on: bool) -> None:
 
 
 def may_delete(user: User, image: Image) -> bool:
-    return user.is_staff or image.job.author_id == user.pk
+    return permissions.can_manage(user, image)
 
 
 def check_may_delete(user: User, images: Sequence[Image]) -> None:

@@ -24,7 +24,7 @@ from gallery.selectors import Cursor, GalleryError
 from generation import selectors
 from generation.forms import option_values
 from generation.models import Image
-from webapp import inputs
+from webapp import htmx, inputs, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -111,14 +111,11 @@ def render_paged(
     """A filtered, paged listing: the whole page, or for htmx the next page's
     items (infinite scroll) or the results for new filters (with the clean URL
     pushed: the filter form's URL has every field, empty or not)."""
-    htmx = request.htmx
-    if htmx and not htmx.history_restore_request:
-        if htmx.target == next_target:
-            template += f"#{next_partial}"
-        elif htmx.target == results_target:
-            template += "#results"
-    response = render(request, template, context, status=status)
-    if htmx and htmx.target == results_target and status == 200:
+    shown = htmx.template_for(
+        request, template, by_target={next_target: next_partial, results_target: "results"}
+    )
+    response = render(request, shown, context, status=status)
+    if request.htmx and request.htmx.target == results_target and status == 200:
         push_url(response, context["first_url"])
     return response
 
@@ -140,7 +137,11 @@ def image(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
         filter_note = "The filter in this link was not understood; next and previous go through the whole gallery."
     newer, older = gallery.neighbours(request.user, filters, shown)
     remix_of = job.remix_of
-    if remix_of is not None and remix_of.is_private and remix_of.author_id != request.user.pk:
+    if (
+        remix_of is not None
+        and remix_of.is_private
+        and not permissions.is_author(request.user, remix_of)
+    ):
         remix_of = None
     context = {
         "image": shown,

@@ -39,6 +39,7 @@ from django.template.loader import render_to_string
 
 from generation import progress
 from generation.models import Job
+from webapp import permissions
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class Card:
     for_watchers: str  # everyone else's
 
     def may_act(self, user: Any) -> bool:
-        return bool(user.is_staff or user.pk == self.author_id)
+        return permissions.can_manage(user, self)
 
     def event_for(self, user: Any) -> str | None:
         """The event this viewer gets, or None when the job is not theirs to see."""

@@ -27,6 +27,7 @@ from costs import budgets
 from generation import live, progress, selectors, services, storage
 from generation.forms import GenerateForm
 from generation.models import Job
+from webapp import htmx, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -54,7 +55,7 @@ def generate(request: AuthenticatedRequest) -> HttpResponse:
     else:
         form = GenerateForm.initial_for(request.user, request.GET)
         status = 200
-    template = "generation/generate.html#workspace" if request.htmx else "generation/generate.html"
+    template = htmx.template_for(request, "generation/generate.html", "workspace")
     return render(request, template, _generate_context(request, form), status=status)
 
 
@@ -114,7 +115,7 @@ def _card(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def job_cancel(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
     job = selectors.job_for(request.user, job_id)
-    if job.author_id != request.user.pk and not request.user.is_staff:
+    if not permissions.can_manage(request.user, job):
         return HttpResponse("Only the author or staff can cancel this job.", status=403)
     if not services.cancel(job):
         messages.info(request, "The job had already finished.")
@@ -126,7 +127,7 @@ def job_cancel(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse
 @require_POST
 def job_retry(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
     job = selectors.job_for(request.user, job_id)
-    if job.author_id != request.user.pk and not request.user.is_staff:
+    if not permissions.can_manage(request.user, job):
         return HttpResponse("Only the author or staff can retry this job.", status=403)
     try:
         new_job = services.retry(job, request.user)

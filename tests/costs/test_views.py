@@ -160,6 +160,19 @@ def test_htmx_range_changes_swap_only_the_dashboard(staff_client: Client) -> Non
     assert "<html" not in response.text
 
 
+def test_a_back_button_restore_gets_the_whole_page(staff_client: Client) -> None:
+    # htmx sends HX-Request with a history restore too, and swaps the answer in
+    # as the whole body: a fragment would leave a page without its header.
+    response = staff_client.get(
+        "/costs/?range=30d",
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert "<html" in response.text
+    assert 'id="dashboard"' in response.text
+
+
 # The tables
 
 

@@ -10,9 +10,9 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from gallery import selectors as gallery
+from gallery import history, selectors
 from gallery.forms import HistoryFilterForm
-from gallery.selectors import Cursor, GalleryError
+from gallery.paging import Cursor, GalleryError
 from gallery.views import render_paged
 from generation.forms import GenerateForm
 from webapp.http import AuthenticatedRequest
@@ -28,7 +28,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
     "Run again" posts a run's own form data (``GenerateForm.data_for_job``) to
     the Generate page, so validation and budgets apply as to any new request.
     """
-    options = gallery.filter_options(request.user)
+    options = selectors.filter_options(request.user)
     form = HistoryFilterForm(request.GET, options=options)
     base_url = reverse("history:index")
     context: dict[str, Any] = {"form": form, "page": None, "errors": []}
@@ -38,7 +38,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
             raise GalleryError(" ".join(form.error_messages()))
         raw = request.GET.get("after", "")
         after = Cursor.decode(raw) if raw else None
-        page = gallery.history_page(request.user, form.filters(request.user), after)
+        page = history.history_page(request.user, form.filters(request.user), after)
     except GalleryError as exc:
         context["errors"] = [exc.message]
         status = exc.status

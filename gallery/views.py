@@ -17,11 +17,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from gallery import selectors as gallery
+from gallery import paging, selectors, services, zips
 from gallery.forms import GalleryFilterForm
 from gallery.models import Board
-from gallery.selectors import Cursor, GalleryError
-from generation import selectors
+from gallery.paging import Cursor, GalleryError
+from generation import selectors as job_selectors
 from generation.forms import option_values
 from generation.models import Image
 from webapp import htmx, inputs, permissions
@@ -53,7 +53,7 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
         if board_id
         else None
     )
-    options = gallery.filter_options(request.user)
+    options = selectors.filter_options(request.user)
     form = GalleryFilterForm(request.GET, options=options, board=board)
     base_url = reverse("gallery:board", args=[board.pk]) if board else reverse("gallery:index")
     context: dict[str, Any] = {
@@ -63,7 +63,7 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
         "base_url": base_url,
         "page": None,
         "errors": [],
-        "max_selection": gallery.MAX_SELECTION,
+        "max_selection": selectors.MAX_SELECTION,
     }
     status = 200
     try:
@@ -71,7 +71,7 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
             raise GalleryError(" ".join(form.error_messages()))
         after = _cursor(request)
         filters = form.filters(request.user)
-        page = gallery.gallery_page(request.user, filters, after)
+        page = selectors.gallery_page(request.user, filters, after)
     except GalleryError as exc:
         context["errors"] = [exc.message]
         status = exc.status
@@ -92,7 +92,7 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
                 if page.next_cursor
                 else ""
             ),
-            board_count=gallery.board_image_count(request.user, board) if board else None,
+            board_count=selectors.board_image_count(request.user, board) if board else None,
         )
     return render_paged(
         request, "gallery/index.html", context, status, RESULTS_TARGET, NEXT_TARGET, "tiles"
@@ -124,18 +124,18 @@ def render_paged(
 def image(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
     """One image: the picture, its prompt and parameters, who made it with what,
     what it took and cost, and next/previous within the filter it was opened from."""
-    shown = gallery.image_detail(request.user, image_id)
+    shown = selectors.image_detail(request.user, image_id)
     job = shown.job
-    options = gallery.filter_options(request.user)
+    options = selectors.filter_options(request.user)
     form = GalleryFilterForm(request.GET, options=options)
     filter_note = ""
     if form.is_valid():
         filters = form.filters(request.user)
         query = form.querystring()
     else:
-        filters, query = gallery.Filters(), ""
+        filters, query = paging.Filters(), ""
         filter_note = "The filter in this link was not understood; next and previous go through the whole gallery."
-    newer, older = gallery.neighbours(request.user, filters, shown)
+    newer, older = selectors.neighbours(request.user, filters, shown)
     remix_of = job.remix_of
     if (
         remix_of is not None
@@ -152,12 +152,12 @@ def image(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
         "older_url": _with_query(reverse("gallery:image", args=[older.pk]), query) if older else "",
         "filter_note": filter_note,
         "params": sorted(option_values(job.style, job.params).items()),
-        "timing": gallery.timing(job),
+        "timing": selectors.timing(job),
         "remix_of": remix_of,
-        "image_boards": gallery.boards_of(shown),
+        "image_boards": selectors.boards_of(shown),
         "boards": options.boards,
-        "may_delete": gallery.may_delete(request.user, shown),
-        "media_label": gallery.MEDIA_TYPE_LABELS.get(shown.media_type, shown.media_type),
+        "may_delete": services.may_delete(request.user, shown),
+        "media_label": selectors.MEDIA_TYPE_LABELS.get(shown.media_type, shown.media_type),
     }
     return render(request, "gallery/image.html", context)
 
@@ -165,21 +165,21 @@ def image(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def favourite(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
     """Mark or unmark one of my favourites (``on=1`` or ``on=0``)."""
-    target = selectors.image_for(request.user, image_id)
-    gallery.set_favourite(request.user, target, request.POST.get("on") == "1")
+    target = job_selectors.image_for(request.user, image_id)
+    services.set_favourite(request.user, target, request.POST.get("on") == "1")
     if request.htmx:
-        shown = gallery.image_detail(request.user, image_id)
+        shown = selectors.image_detail(request.user, image_id)
         return render(request, "gallery/image.html#favourite", {"image": shown})
     return redirect(_safe_next(request, reverse("gallery:image", args=[image_id])))
 
 
 @require_POST
 def add_to_board(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
-    target = selectors.image_for(request.user, image_id)
+    target = job_selectors.image_for(request.user, image_id)
     back = _safe_next(request, reverse("gallery:image", args=[image_id]))
     try:
         board = _chosen_board(request)
-        added = gallery.add_to_board(request.user, board, [target])
+        added = services.add_to_board(request.user, board, [target])
     except GalleryError as exc:
         return _refused(request, exc, back)
     if added:
@@ -198,12 +198,12 @@ def selection(request: AuthenticatedRequest) -> HttpResponseBase:
     back = _safe_next(request, reverse("gallery:index"))
     action = request.POST.get("action", "")
     try:
-        images = gallery.resolve_selection(request.user, request.POST.getlist("image"))
+        images = selectors.resolve_selection(request.user, request.POST.getlist("image"))
         if action == "zip":
             return _zip_response(request, images)
         if action == "board":
             board = _chosen_board(request)
-            added = gallery.add_to_board(request.user, board, images)
+            added = services.add_to_board(request.user, board, images)
             messages.success(
                 request,
                 f"Added {added} image{'s' if added != 1 else ''} to the board “{board.name}”"
@@ -211,12 +211,12 @@ def selection(request: AuthenticatedRequest) -> HttpResponseBase:
             )
             return redirect("gallery:board", board_id=board.pk)
         if action in ("delete", "delete-confirmed"):
-            gallery.check_may_delete(request.user, images)
+            services.check_may_delete(request.user, images)
             if action == "delete":
                 return render(
                     request, "gallery/confirm_delete.html", {"images": images, "next": back}
                 )
-            count = gallery.delete_images(request.user, images)
+            count = services.delete_images(request.user, images)
             messages.success(
                 request,
                 f"Deleted {count} image{'s' if count != 1 else ''}. "
@@ -235,7 +235,7 @@ def boards(request: AuthenticatedRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            board = gallery.create_board(
+            board = services.create_board(
                 request.user, _posted_text(request, "name"), _posted_text(request, "description")
             )
         except GalleryError as exc:
@@ -244,7 +244,7 @@ def boards(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, f"Created the board “{board.name}”.")
             return redirect("gallery:board", board_id=board.pk)
     context = {
-        "summaries": gallery.boards_overview(request.user),
+        "summaries": selectors.boards_overview(request.user),
         "error": error,
         # Shown again to be corrected, without what was refused.
         "name": request.POST.get("name", "").replace("\x00", ""),
@@ -260,7 +260,7 @@ def _chosen_board(request: AuthenticatedRequest) -> Board:
     """The board named in the form: a new name wins over the menu."""
     new_name = _posted_text(request, "new_board").strip()
     if new_name:
-        return gallery.board_named(request.user, new_name)
+        return services.board_named(request.user, new_name)
     board_id = inputs.whole_number(request.POST.get("board", ""))
     if board_id is None:
         raise GalleryError("Choose a board, or type a name for a new one.")
@@ -310,8 +310,8 @@ def _refused(request: AuthenticatedRequest, exc: GalleryError, back: str) -> Htt
 
 
 def _zip_response(request: AuthenticatedRequest, images: list[Image]) -> StreamingHttpResponse:
-    chunks = gallery.zip_chunks(gallery.zip_entries(images))
+    chunks = zips.zip_chunks(zips.zip_entries(images))
     response = StreamingHttpResponse(streamed(request, chunks), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{gallery.zip_filename(len(images))}"'
+    response["Content-Disposition"] = f'attachment; filename="{zips.zip_filename(len(images))}"'
     response["Cache-Control"] = "no-store"
     return response

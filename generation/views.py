@@ -26,7 +26,6 @@ from django_htmx.http import HttpResponseClientRedirect
 from costs import budgets
 from generation import live, progress, selectors, services, storage
 from generation.forms import GenerateForm
-from generation.models import Job
 from webapp import htmx, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
@@ -178,7 +177,7 @@ def media(request: AuthenticatedRequest, image_id: uuid.UUID, variant: str) -> H
         handle,
         content_type=media_type,
         as_attachment=download,
-        filename=download_name(image.job, image.index, image.extension),
+        filename=storage.download_name(image.job, image.index, image.extension),
     )
     # The headers came from the file; the bytes go out in 64 KiB reads, streamed under ASGI.
     response.streaming_content = streamed(request, iter(lambda: handle.read(65536), b""))
@@ -193,14 +192,6 @@ def _media_type_of(key: str) -> str:
     return {"webp": "image/webp", "svg": "image/svg+xml", "png": "image/png"}.get(
         extension, "application/octet-stream"
     )
-
-
-def download_name(job: Job, index: int, extension: str) -> str:
-    """A real file name: the prompt's first words, the model, the image number."""
-    words = "".join(c if c.isalnum() else "-" for c in job.prompt.lower()[:48]).strip("-")
-    words = "-".join(part for part in words.split("-") if part) or "image"
-    model = job.model_slug.split("/")[-1]
-    return f"darkroom-{words}-{model}-{index + 1}.{extension}"
 
 
 # Live progress over server-sent events

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from catalog.models import ImageModel
-from costs import selectors as costs
+from costs import key_check
 from generation.models import Image, Job, Status, Style
 from tests.generation.conftest import catalog  # noqa: F401 - the synced-catalog fixture
 
@@ -24,9 +24,9 @@ _counter = itertools.count(1)
 @pytest.fixture(autouse=True)
 def _fresh_key_cache() -> Iterator[None]:
     """The /key answer is cached in Redis, which outlives a test: start each test without it."""
-    cache.delete(costs._key_cache_key())
+    cache.delete(key_check.cache_key())
     yield
-    cache.delete(costs._key_cache_key())
+    cache.delete(key_check.cache_key())
 
 
 def image_model(slug: str = "openai/gpt-image-1") -> ImageModel:

@@ -19,17 +19,17 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from costs.models import Budget
 from generation.models import Job
+from generation.spending import SpendRefused, charged_expression
 
 ZERO = Decimal(0)
 
 
-class BudgetExceeded(Exception):
+class BudgetExceeded(SpendRefused):
     """The submission would take a budget past its limit; ``message`` says what is left."""
 
     def __init__(self, budget: Budget, spent: Decimal, requested: Decimal) -> None:
@@ -99,12 +99,6 @@ class Standing:
 def month_start(now: datetime | None = None) -> datetime:
     now = timezone.localtime(now or timezone.now())
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def charged_expression() -> Coalesce:
-    """A job's charge: confirmed by reconciliation, else as reported, else nothing yet."""
-    money = DecimalField(max_digits=14, decimal_places=8)
-    return Coalesce("confirmed_cost", "actual_cost", Value(ZERO), output_field=money)
 
 
 def spent(jobs: QuerySet[Job]) -> Decimal:

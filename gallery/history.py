@@ -23,12 +23,12 @@ from django.db.models import (
 )
 from django.db.models.functions import MD5, RowNumber
 
-from costs.budgets import charged_expression
 from gallery.paging import Cursor, Filters, Page
 from gallery.search import search
 from gallery.selectors import in_dates, job_conditions
 from generation.models import Image, Job
 from generation.selectors import visible_jobs
+from generation.spending import charged_expression
 
 HISTORY_PAGE_SIZE = 20
 HISTORY_RUNS_SHOWN = 5

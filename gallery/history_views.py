@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET
 from gallery import history, selectors
 from gallery.forms import HistoryFilterForm
 from gallery.paging import Cursor, GalleryError
-from gallery.views import render_paged
 from generation.forms import GenerateForm
+from webapp import htmx
 from webapp.http import AuthenticatedRequest
 
 RESULTS_TARGET = "history-results"
@@ -58,6 +58,6 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
             first_url=f"{base_url}?{query}" if query else base_url,
             next_url=f"{base_url}?{next_query}" if next_query else "",
         )
-    return render_paged(
+    return htmx.render_paged(
         request, "history/index.html", context, status, RESULTS_TARGET, NEXT_TARGET, "groups"
     )

@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import push_url
 
 from gallery import paging, selectors, services, zips
 from gallery.forms import GalleryFilterForm
@@ -94,30 +93,9 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
             ),
             board_count=selectors.board_image_count(request.user, board) if board else None,
         )
-    return render_paged(
+    return htmx.render_paged(
         request, "gallery/index.html", context, status, RESULTS_TARGET, NEXT_TARGET, "tiles"
     )
-
-
-def render_paged(
-    request: AuthenticatedRequest,
-    template: str,
-    context: dict[str, Any],
-    status: int,
-    results_target: str,
-    next_target: str,
-    next_partial: str,
-) -> HttpResponse:
-    """A filtered, paged listing: the whole page, or for htmx the next page's
-    items (infinite scroll) or the results for new filters (with the clean URL
-    pushed: the filter form's URL has every field, empty or not)."""
-    shown = htmx.template_for(
-        request, template, by_target={next_target: next_partial, results_target: "results"}
-    )
-    response = render(request, shown, context, status=status)
-    if request.htmx and request.htmx.target == results_target and status == 200:
-        push_url(response, context["first_url"])
-    return response
 
 
 @require_GET

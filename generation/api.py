@@ -32,8 +32,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import server_error as html_server_error
 
-from costs import budgets
-from generation import api_schema, selectors, services
+from generation import api_schema, selectors, services, spending
 from generation.models import Image, Job, Status, Style
 from webapp import inputs
 
@@ -411,7 +410,7 @@ def create_job(request: HttpRequest) -> HttpResponse:
     requests = _validated_requests(user, _read_json(request))
     try:
         created = services.submit(user, requests)
-    except budgets.BudgetExceeded as exc:
+    except spending.SpendRefused as exc:
         # 402 as OpenRouter answers when credit runs out: the request was fine.
         raise ApiError(402, "budget_exceeded", exc.message) from None
     job = created[0]

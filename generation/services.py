@@ -27,8 +27,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from catalog.models import Endpoint, ImageModel
-from costs import budgets
-from generation import heartbeat, imaging, progress, storage
+from generation import heartbeat, imaging, progress, spending, storage
 from generation.models import ACTIVE_STATUSES, Batch, Image, Job, Status, Style
 from generation.openrouter import (
     GenerationResult,
@@ -77,12 +76,12 @@ def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
     """Create the jobs (several models = one batch) and queue them after commit.
 
     Their estimates are reserved against the budgets first; raises
-    ``budgets.BudgetExceeded`` (nothing created) when they do not fit.
+    ``spending.SpendRefused`` (nothing created) when they do not fit.
     """
     if not requests:
         raise ValueError("nothing to submit")
     with transaction.atomic():
-        budgets.reserve(author, sum((r.estimated_cost for r in requests), Decimal(0)))
+        spending.reserve(author, sum((r.estimated_cost for r in requests), Decimal(0)))
         batch = (
             Batch.objects.create(author=author, prompt=requests[0].prompt)
             if len(requests) > 1

@@ -23,8 +23,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from costs import budgets
-from generation import live, progress, selectors, services, storage
+from generation import live, progress, selectors, services, spending, storage
 from generation.forms import GenerateForm
 from webapp import htmx, permissions
 from webapp.http import AuthenticatedRequest
@@ -42,7 +41,7 @@ def generate(request: AuthenticatedRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 jobs = services.submit(request.user, form.job_requests())
-            except budgets.BudgetExceeded as exc:
+            except spending.SpendRefused as exc:
                 form.add_error(None, exc.message)
             else:
                 if not request.htmx:
@@ -64,7 +63,7 @@ def _generate_context(request: AuthenticatedRequest, form: GenerateForm) -> dict
         "form": form,
         "jobs": jobs,
         "watch": [job.pk for job in jobs if job.is_active],
-        "spend": budgets.standing(request.user),
+        "spend": spending.standing(request.user),
     }
 
 
@@ -130,7 +129,7 @@ def job_retry(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
         return HttpResponse("Only the author or staff can retry this job.", status=403)
     try:
         new_job = services.retry(job, request.user)
-    except budgets.BudgetExceeded as exc:
+    except spending.SpendRefused as exc:
         messages.error(request, exc.message)
         return _to(request, reverse("generation:job", kwargs={"job_id": job.pk}))
     except ValueError as exc:

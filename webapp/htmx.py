@@ -10,8 +10,11 @@ gets the whole page.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_htmx.http import push_url
 from django_htmx.middleware import HtmxDetails
 
 
@@ -47,3 +50,26 @@ def template_for(
     if by_target and target is not None and target in by_target:
         return f"{page}#{by_target[target]}"
     return f"{page}#{fragment}" if fragment else page
+
+
+def render_paged(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    status: int,
+    results_target: str,
+    next_target: str,
+    next_partial: str,
+) -> HttpResponse:
+    """A filtered, paged listing: the whole page, or for htmx the next page's
+    items (infinite scroll, swapped into ``next_target``) or the results for new
+    filters (``results_target``, with ``context["first_url"]`` pushed: the filter
+    form's URL has every field, empty or not)."""
+    shown = template_for(
+        request, template, by_target={next_target: next_partial, results_target: "results"}
+    )
+    response = render(request, shown, context, status=status)
+    details = _details(request)
+    if details and details.target == results_target and status == 200:
+        push_url(response, context["first_url"])
+    return response

@@ -1,0 +1,74 @@
+"""What job creation asks before it spends money: the spending policy.
+
+``generation`` knows only this interface. The ``costs`` app installs the real
+policy, its monthly budgets, when Django starts (``CostsConfig.ready``), so
+jobs never import costs and costs is free to read jobs. With no policy
+installed nothing is limited and no standing is shown.
+
+The charge of a job, as budgets, the ledger, the gallery and the admin all
+count it, is a fact about the job and lives here too (``charged_expression``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.contrib.auth.models import User
+from django.db.models import DecimalField, Value
+from django.db.models.functions import Coalesce
+
+from generation.models import MONEY_DIGITS, MONEY_PLACES, Style
+
+ZERO = Decimal(0)
+# Chat and tool answers carry a ``gen-…`` id whose cost ``GET /generation``
+# confirms; the Image API's carry none, so its jobs keep the reported cost.
+RECONCILED_STYLES = (Style.CHAT, Style.TOOL_CHAT, Style.TOOL_RESPONSES)
+
+
+class SpendRefused(Exception):
+    """The policy refuses the spend; ``message`` is a sentence for the person."""
+
+    message: str
+
+
+class SpendPolicy(Protocol):
+    def reserve(self, user: User, amount: Decimal) -> None:
+        """Check ``amount`` may be spent by ``user``; raise ``SpendRefused`` if not.
+
+        Called inside the transaction that creates the jobs, whose
+        ``reserved_cost`` is set: locks taken here are held until it commits."""
+
+    def standing(self, user: User) -> Any:
+        """What the Generate page shows about ``user``'s spending (None: nothing)."""
+
+
+class _Unlimited:
+    def reserve(self, user: User, amount: Decimal) -> None:
+        return None
+
+    def standing(self, user: User) -> Any:
+        return None
+
+
+_policy: SpendPolicy = _Unlimited()
+
+
+def install(policy: SpendPolicy) -> None:
+    """Make ``policy`` the one job creation asks (an app's ``ready()`` calls this)."""
+    global _policy
+    _policy = policy
+
+
+def reserve(user: User, amount: Decimal) -> None:
+    _policy.reserve(user, amount)
+
+
+def standing(user: User) -> Any:
+    return _policy.standing(user)
+
+
+def charged_expression() -> Coalesce:
+    """A job's charge: confirmed by reconciliation, else as reported, else nothing yet."""
+    money = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    return Coalesce("confirmed_cost", "actual_cost", Value(ZERO), output_field=money)

@@ -51,10 +51,19 @@ def preview_key(job_id: uuid.UUID | str, index: int) -> str:
     return f"darkroom:preview:{job_id}:{index}"
 
 
-def store_preview(job_id: uuid.UUID | str, index: int, webp: bytes) -> None:
-    django_cache.set(preview_key(job_id, index), webp, PREVIEW_TTL_SECONDS)
+def store_preview(job_id: uuid.UUID | str, index: int, webp: bytes) -> bool:
+    """Keep a preview render; False when the cache (Redis) is away. Best effort:
+    a preview is a courtesy, and a Redis outage must never end a paid call."""
+    try:
+        django_cache.set(preview_key(job_id, index), webp, PREVIEW_TTL_SECONDS)
+    except Exception:  # redis-py and the cache backend raise many types
+        logger.warning("Could not keep preview %s of job %s", index, job_id, exc_info=True)
+        return False
+    return True
 
 
 def load_preview(job_id: uuid.UUID | str, index: int) -> bytes | None:
+    """A kept preview, or None when it expired. A cache that is away raises:
+    the page answers 503 (``webapp.unavailable``), not "expired"."""
     value = django_cache.get(preview_key(job_id, index))
     return value if isinstance(value, bytes) else None

@@ -12,7 +12,8 @@ import base64
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -45,6 +46,8 @@ MAX_TRANSIENT_RETRIES = 3
 BACKOFF_CAP_SECONDS = 120.0
 # A queued job nobody claimed for this long was lost by the broker: send it again.
 LOST_AFTER = timedelta(minutes=2)
+# A queued job never sent (the broker was down at submit) is sent by the next sweep.
+UNSENT_AFTER = timedelta(seconds=10)
 # A worker that died before calling OpenRouter: its job runs again, this many times at most.
 MAX_ATTEMPTS = 3
 # Storage retries back off from 1 s to 30 s between tries.
@@ -114,7 +117,9 @@ def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
 
 def enqueue(job_id: uuid.UUID, countdown: float = 0) -> None:
     """Send the job to the generation queue. A broker that is down leaves the job
-    queued in the database, and the sweep sends it once the broker is back."""
+    queued in the database with no ``enqueued_at``, and the next sweep (every
+    30 s) sends it once the broker is back. One try, no retries: a submit must
+    not wait on a broker that does not answer (``CELERY_TASK_PUBLISH_RETRY``)."""
     from generation import tasks
 
     eta = timezone.now() + timedelta(seconds=countdown)
@@ -123,6 +128,7 @@ def enqueue(job_id: uuid.UUID, countdown: float = 0) -> None:
         tasks.run_job.apply_async((str(job_id),), countdown=countdown)
     except Exception:  # kombu raises many types for a broker that does not answer
         logger.warning("Could not queue job %s; the sweep will resend it", job_id, exc_info=True)
+        Job.objects.filter(pk=job_id, status=Status.QUEUED).update(enqueued_at=None)
 
 
 def retry(job: Job, by: User) -> Job:
@@ -209,7 +215,12 @@ def run(job_id: uuid.UUID) -> None:
     except Exception:
         # A bug must end the job, not leave it "running" until the sweep.
         logger.exception("Job %s failed unexpectedly", job.pk)
-        _fail(job, "internal", "Something went wrong on our side; the error has been logged.")
+        try:
+            _fail(job, "internal", "Something went wrong on our side; the error has been logged.")
+        except db.Error:
+            # The database stayed away: the stopped heartbeat lets the sweep end
+            # (or restart) the job once it is back.
+            logger.error("Could not record the failure of job %s", job.pk)
 
 
 def _run_claimed(job: Job) -> None:
@@ -232,9 +243,41 @@ def _run_claimed(job: Job) -> None:
         _fail(job, "invalid_request", f"{exc.field}: {exc.message}")
         return
     except OpenRouterError as exc:
-        _handle_upstream_error(job, exc, time.monotonic() - began)
+        seconds = time.monotonic() - began
+        _despite_database_outage(job.pk, partial(_handle_upstream_error, job, exc, seconds))
         return
-    _store_result(job, result, time.monotonic() - began)
+    seconds = time.monotonic() - began
+    _despite_database_outage(job.pk, partial(_store_result, job, result, seconds))
+
+
+def _despite_database_outage(job_id: uuid.UUID, action: Callable[[], None]) -> None:
+    """Run ``action``, which records a paid answer, retrying while the database is away.
+
+    The answer (its images, its charge) is paid for and held in memory, so a
+    database restart of seconds must not turn it into an interrupted job:
+    ``action`` is tried again with the storage retries' backoff for up to
+    ``DARKROOM_STORAGE_RETRY_SECONDS``, then the error is raised. Every write
+    in ``action`` must be conditional or idempotent, since a try may have
+    committed some of them before the connection broke.
+    """
+    give_up_at = time.monotonic() + settings.DARKROOM_STORAGE_RETRY_SECONDS
+    delay = STORAGE_FIRST_DELAY_SECONDS
+    while True:
+        try:
+            action()
+            return
+        except (db.OperationalError, db.InterfaceError):
+            if time.monotonic() + delay > give_up_at:
+                raise
+            logger.warning(
+                "The database is not answering; keeping job %s's answer, retrying in %.0f s",
+                job_id,
+                delay,
+            )
+        with suppress(db.Error):
+            db.connection.close()  # a broken connection must not be used again
+        time.sleep(delay)
+        delay = min(delay * 2, STORAGE_MAX_DELAY_SECONDS)
 
 
 def reference_urls(job: Job) -> list[str]:
@@ -257,6 +300,7 @@ def _call_openrouter(job: Job) -> GenerationResult:
     with client_from_settings() as client:
         # The threads pool enforces no time limit: the client bounds the whole call.
         client.max_duration = settings.GENERATION_CALL_LIMIT
+        client.on_generation_id = partial(_keep_generation_id, job.pk)
         params = dict(job.params)
         if job.style == Style.IMAGES:
             provider_options = params.pop("provider_options", None)
@@ -291,29 +335,52 @@ def _call_openrouter(job: Job) -> GenerationResult:
         )
 
 
+def _keep_generation_id(job_id: uuid.UUID, generation_id: str) -> None:
+    """Write the generation id the moment OpenRouter names it, before the answer
+    is read: a worker killed mid-answer leaves what reconciliation needs to
+    confirm the charge. Best effort, like previews: it must never end the call."""
+    try:
+        Job.objects.filter(pk=job_id, upstream_id="").update(upstream_id=generation_id)
+    except db.Error:
+        logger.warning("Could not keep the generation id of job %s yet", job_id)
+    finally:
+        with suppress(db.Error):
+            db.connection.close()  # back to waiting on the answer: see run()
+
+
 def _record_partial(job_id: uuid.UUID, partial: PartialImage) -> None:
-    """Keep a small render of a streamed preview and tell the watchers."""
+    """Keep a small render of a streamed preview and tell the watchers.
+
+    Best effort: a database or Redis that is away skips the preview, never
+    the paid call it belongs to.
+    """
     try:
         preview = imaging.verify(partial.data, partial.media_type)
     except imaging.ImageRejected:
         logger.info("Skipping an unreadable partial image for job %s", job_id)
         return
-    # A canceled job's stream is not cut short: cancelling does not stop billing
-    # on every provider, and letting the call end is how its cost gets recorded.
-    job = Job.objects.filter(pk=job_id).only("status", "previews").first()
-    if job is None or job.status not in (Status.RUNNING, Status.STREAMING):
-        return
-    index = job.previews + 1
-    progress.store_preview(job_id, index, preview.thumbnail)
-    _update(
-        job_id,
-        (Status.RUNNING, Status.STREAMING),
-        status=Status.STREAMING,
-        previews=index,
-        stage=f"Preview {index} received",
-        progress=min(80, 20 + 15 * index),
-    )
-    db.connection.close()  # back to waiting on the stream: see run()
+    try:
+        # A canceled job's stream is not cut short: cancelling does not stop billing
+        # on every provider, and letting the call end is how its cost gets recorded.
+        job = Job.objects.filter(pk=job_id).only("status", "previews").first()
+        if job is None or job.status not in (Status.RUNNING, Status.STREAMING):
+            return
+        index = job.previews + 1
+        if not progress.store_preview(job_id, index, preview.thumbnail):
+            return
+        _update(
+            job_id,
+            (Status.RUNNING, Status.STREAMING),
+            status=Status.STREAMING,
+            previews=index,
+            stage=f"Preview {index} received",
+            progress=min(80, 20 + 15 * index),
+        )
+    except db.Error:
+        logger.warning("Skipping a preview of job %s: the database is not answering", job_id)
+    finally:
+        with suppress(db.Error):
+            db.connection.close()  # back to waiting on the stream: see run()
 
 
 def _handle_upstream_error(job: Job, exc: OpenRouterError, seconds: float) -> None:
@@ -390,9 +457,11 @@ def _store_result(job: Job, result: GenerationResult, seconds: float) -> None:
         "text": result.text[:10_000],
     }
     count = len(result.images)
+    # STORING too: a try cut short by a database outage is run again (see
+    # _despite_database_outage), and only this worker moves its job to STORING.
     if not _update(
         job.pk,
-        (Status.RUNNING, Status.STREAMING),
+        (Status.RUNNING, Status.STREAMING, Status.STORING),
         status=Status.STORING,
         stage=f"Storing {count} image{'s' if count != 1 else ''}",
         progress=85,
@@ -591,10 +660,14 @@ def sweep() -> SweepReport:
             ),
             finished_at=now,
         )
-    lost = Job.objects.filter(status=Status.QUEUED, enqueued_at__lt=now - LOST_AFTER).values_list(
-        "pk", flat=True
-    ) | Job.objects.filter(
-        status=Status.QUEUED, enqueued_at__isnull=True, created_at__lt=now - LOST_AFTER
+    # Lost by the broker (sent, never claimed), or never sent: the broker was
+    # down at submit (a job not sent yet is seconds old: its submit commits first).
+    lost = Job.objects.filter(
+        Q(status=Status.QUEUED)
+        & (
+            Q(enqueued_at__lt=now - LOST_AFTER)
+            | Q(enqueued_at__isnull=True, created_at__lt=now - UNSENT_AFTER)
+        )
     ).values_list("pk", flat=True)
     resent = 0
     for job_id in lost:

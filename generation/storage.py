@@ -52,6 +52,7 @@ def put(key: str, data: bytes) -> str:
 
 
 _client_lock = threading.Lock()
+UPLOAD_READ_TIMEOUT = 20
 
 
 @functools.cache
@@ -62,6 +63,10 @@ def _cached_client(bucket: str, endpoint: str | None) -> Any:
             s3={"addressing_style": options.get("addressing_style", "path")},
             signature_version=options.get("signature_version", "s3v4"),
             max_pool_connections=50,
+            # Uploads, from workers: longer than a page's reads (a large PUT on a
+            # busy server), and ``services._put_durably`` retries around them.
+            read_timeout=UPLOAD_READ_TIMEOUT,
+            retries={"total_max_attempts": 2, "mode": "standard"},
         )
     )
     return boto3.session.Session().client(

@@ -200,6 +200,9 @@ S3_ENDPOINT_URL = env.string("S3_ENDPOINT_URL")
 USE_S3 = bool(S3_BUCKET)
 MEDIA_ROOT = VAR_DIR / "media"
 
+# Seconds a storage request may wait for an answer before the page says 503.
+S3_TIMEOUT = env.integer("DARKROOM_S3_TIMEOUT", 5, minimum=1, maximum=300, unit="seconds")
+
 S3_OPTIONS: dict[str, Any] = {}
 if USE_S3:
     S3_OPTIONS = {
@@ -218,9 +221,12 @@ if USE_S3:
         "client_config": BotoConfig(
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
-            connect_timeout=5,
-            read_timeout=60,
-            retries={"max_attempts": 3, "mode": "standard"},
+            # Short: a storage server that hangs must turn into a 503 for the
+            # page within seconds (webapp.unavailable); the worker's uploads
+            # have their own retries (generation.storage.put).
+            connect_timeout=3,
+            read_timeout=S3_TIMEOUT,
+            retries={"total_max_attempts": 1, "mode": "standard"},
         ),
         # One PUT below 64 MiB: multipart uploads cost tens of MiB of copies.
         "transfer_config": TransferConfig(multipart_threshold=64 * 1024 * 1024, use_threads=False),
@@ -296,7 +302,15 @@ CELERY_TASK_ROUTES = {"generation.tasks.run_job": {"queue": "generation"}}
 CELERY_TASK_SOFT_TIME_LIMIT = GENERATION_LIMITS.task_soft
 CELERY_TASK_TIME_LIMIT = GENERATION_LIMITS.task_hard
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Off: a Redis restart must not touch the generations in flight. Their jobs'
+# rows and heartbeats, not the broker, say what still runs, and a redelivered
+# task finds its job claimed and does nothing. On, the worker crashed on
+# reconnecting (celery#9250) and the paid calls died with it.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# One try per publish: with Redis hung each retry waited a socket timeout (a
+# submit took 26 s). A job the broker did not take stays queued in the
+# database and the sweep sends it (see generation.services.enqueue).
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis redelivers an unacknowledged task after this long, even if it is

@@ -10,7 +10,7 @@ an image to a refusal.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -71,9 +71,21 @@ class ChatAnswer:
     provider: str | None = None
     model: str | None = None
     usage: Usage | None = None
+    # Told the generation id once, the moment it is first seen (see
+    # ``Transport.on_generation_id``).
+    on_generation_id: Callable[[str], None] | None = field(default=None, repr=False)
+
+    def learn_generation_id(self, value: object) -> None:
+        """Keep the first generation id seen (header or body) and announce it once."""
+        text = _coerce.as_str(value)
+        if self.generation_id or not text:
+            return
+        self.generation_id = text
+        if self.on_generation_id is not None:
+            self.on_generation_id(text)
 
     def note_envelope(self, payload: Mapping[str, Any]) -> None:
-        self.generation_id = self.generation_id or _coerce.as_str(payload.get("id"))
+        self.learn_generation_id(payload.get("id"))
         self.provider = self.provider or _coerce.as_str(payload.get("provider"))
         self.model = self.model or _coerce.as_str(payload.get("model"))
         usage = Usage.from_api(payload.get("usage"))

@@ -109,6 +109,11 @@ class Transport:
         self.max_stream_bytes = max_stream_bytes
         self.max_duration = max_duration
         self.generation_retry_delays = tuple(generation_retry_delays)
+        # Called once per generation with its id as soon as it is known (the
+        # header, else the first chunk), before the body is read: a caller that
+        # dies mid-answer has already kept what reconciliation needs. It runs
+        # on the reading thread and must not raise.
+        self.on_generation_id: Callable[[str], None] | None = None
         self._resolver: Resolver = resolver or _system_resolver
         # The key is added per request, never as a client default, so a
         # request to another host can never carry it.
@@ -235,9 +240,8 @@ class Transport:
             with self._open(
                 "POST", target, body=body, stream=stream, may_charge=True, timeout=bounded
             ) as response:
-                answer.generation_id = answer.generation_id or _coerce.as_str(
-                    response.headers.get("x-generation-id")
-                )
+                answer.on_generation_id = answer.on_generation_id or self.on_generation_id
+                answer.learn_generation_id(response.headers.get("x-generation-id"))
                 deadline.watch(response)
                 try:
                     yield response, deadline

@@ -53,6 +53,27 @@ def submit(user: User, slug: str, prompt: str, **kwargs: Any) -> Job:
     return services.submit(user, [job_request(slug, prompt, **kwargs)])[0]
 
 
+def unsent(user: User, slug: str, prompt: str, **kwargs: Any) -> Job:
+    """A queued job as ``submit`` writes it (estimate reserved), never sent to the
+    broker: for tests that run it in this process, where a Celery worker of the
+    session must not take it first."""
+    request = job_request(slug, prompt, **kwargs)
+    return Job.objects.create(
+        author=user,
+        model=request.model,
+        model_slug=request.model.slug,
+        endpoint=request.endpoint,
+        style=request.style,
+        prompt=request.prompt,
+        params=request.params,
+        n=request.n,
+        references=request.references,
+        is_private=request.is_private,
+        estimated_cost=request.estimated_cost,
+        reserved_cost=request.estimated_cost,
+    )
+
+
 def wait_for(
     job_id: uuid.UUID,
     statuses: tuple[str, ...] = ("succeeded", "failed", "canceled"),

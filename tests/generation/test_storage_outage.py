@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 from generation import services
 from generation.models import Job, Status
 from tests import services as test_services
-from tests.generation.conftest import charges_for, submit
+from tests.generation.conftest import charges_for, unsent
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("catalog")]
 
@@ -85,7 +85,7 @@ def _watch_stages(job_id: Any, stop: threading.Event) -> list[str]:
 def test_images_wait_for_the_store_and_the_job_finishes_when_it_is_back(
     user: User, emulator: Any, dead_store: str
 ) -> None:
-    job = submit(user, "openai/gpt-image-1", "kept through an outage")
+    job = unsent(user, "openai/gpt-image-1", "kept through an outage")
     starter, started = _start_store_later(dead_store, delay=3.0)
     stop = threading.Event()
     stages = _watch_stages(job.pk, stop)
@@ -111,7 +111,7 @@ def test_a_store_down_for_the_whole_window_fails_the_job_but_keeps_its_charge(
     user: User, emulator: Any, dead_store: str, settings: Any
 ) -> None:
     settings.DARKROOM_STORAGE_RETRY_SECONDS = 2
-    job = submit(user, "openai/gpt-image-1", "store never came back")
+    job = unsent(user, "openai/gpt-image-1", "store never came back")
 
     services.run(job.pk)
 

@@ -62,6 +62,29 @@ def test_queued_job_the_broker_lost_is_resent_and_runs(user: User, emulator: Any
 
 
 @pytest.mark.usefixtures("catalog", "celery_worker")
+def test_queued_job_the_broker_never_took_is_sent_by_the_next_sweep(
+    user: User, emulator: Any
+) -> None:
+    """The broker was down at submit (``enqueue`` leaves no ``enqueued_at``):
+    the next sweep sends it, without waiting the two minutes a lost job waits."""
+    job = Job.objects.create(
+        author=user,
+        **_fields(job_request("google/gemini-2.5-flash-image", "never sent", style="chat")),
+    )
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(seconds=20))
+    just_submitted = Job.objects.create(
+        author=user,
+        **_fields(job_request("google/gemini-2.5-flash-image", "committing", style="chat")),
+    )
+
+    report = services.sweep()
+
+    assert report.resent == 1
+    assert wait_for(job.pk).status == Status.SUCCEEDED
+    assert Job.objects.get(pk=just_submitted.pk).status == Status.QUEUED
+
+
+@pytest.mark.usefixtures("catalog", "celery_worker")
 def test_job_whose_worker_died_before_calling_openrouter_runs_again(
     user: User, emulator: Any
 ) -> None:

@@ -212,3 +212,47 @@ def test_a_reported_cost_of_zero_is_not_charged(api, client):
         client.chat_image(GEMINI, "x", output_modalities=["image"])
     assert (caught.value.kind, caught.value.may_be_charged) == (ErrorKind.REFUSED, False)
     assert "charged" not in caught.value.user_message
+
+
+def test_the_generation_id_is_announced_before_the_body_is_read(api, client):
+    """The header's id reaches ``on_generation_id`` before the (cut-off) body:
+    a caller killed mid-answer has already kept it."""
+    seen: list[str] = []
+    read: list[str] = []
+
+    def chunks() -> Iterator[bytes]:
+        read.append("body")
+        yield whole_chat()[:40]
+        raise httpx.RemoteProtocolError("cut")
+
+    api.post("/chat/completions").mock(
+        return_value=httpx.Response(
+            200,
+            headers={"content-type": "application/json", "x-generation-id": HEADER_ID},
+            content=chunks(),
+        )
+    )
+    client.on_generation_id = lambda gen_id: seen.append(f"{gen_id} after {len(read)} reads")
+    with pytest.raises(OpenRouterError):
+        client.chat_image(GEMINI, "x", output_modalities=["image"])
+    assert seen == [f"{HEADER_ID} after 0 reads"]
+
+
+def test_a_streams_first_chunk_id_is_announced_once(api, client):
+    """No header: the first chunk's id is announced, once, however many chunks repeat it."""
+    image = {"type": "image_url", "image_url": {"url": data_url(PNG, "image/png")}}
+    body = sse_body(
+        chunk({"content": "Drawing"}),
+        chunk({"images": [image]}),
+        {**chunk({}), "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    )
+    api.post("/chat/completions").mock(
+        return_value=httpx.Response(
+            200, headers={"content-type": "text/event-stream"}, content=body
+        )
+    )
+    seen: list[str] = []
+    client.on_generation_id = seen.append
+    result = client.chat_image(GEMINI, "x", output_modalities=["image"], stream=True)
+    assert seen == ["gen-in-the-chunk"]
+    assert result.generation_id == "gen-in-the-chunk"

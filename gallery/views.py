@@ -231,9 +231,6 @@ def boards(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "gallery/boards.html", context, status=status)
 
 
-# Helpers
-
-
 def _chosen_board(request: AuthenticatedRequest) -> Board:
     """The board named in the form: a new name wins over the menu."""
     new_name = _posted_text(request, "new_board").strip()

@@ -64,7 +64,7 @@ def _cached_client(bucket: str, endpoint: str | None) -> Any:
             signature_version=options.get("signature_version", "s3v4"),
             max_pool_connections=50,
             # Uploads, from workers: longer than a page's reads (a large PUT on a
-            # busy server), and ``services._put_durably`` retries around them.
+            # busy server), and ``storing._put_durably`` retries around them.
             read_timeout=UPLOAD_READ_TIMEOUT,
             retries={"total_max_attempts": 2, "mode": "standard"},
         )

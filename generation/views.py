@@ -193,9 +193,6 @@ def _media_type_of(key: str) -> str:
     )
 
 
-# Live progress over server-sent events
-
-
 def _parse_job_ids(raw: str) -> list[uuid.UUID] | None:
     try:
         ids = [uuid.UUID(part) for part in raw.split(",") if part.strip()]

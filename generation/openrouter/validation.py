@@ -232,9 +232,6 @@ def _check_aspect_ratio_shape(value: object, field: str) -> None:
         raise RequestInvalid(field, f"{value!r} is not a ratio like '16:9' (or 'auto')")
 
 
-# POST /images
-
-
 def _check_descriptor(field: str, value: Any, descriptor: Descriptor) -> None:
     if descriptor.type == "enum":
         text = str(value) if _is_int(value) or isinstance(value, str) else None
@@ -382,9 +379,6 @@ def _check_provider_options(options: Mapping[str, Any], endpoint: Endpoint | Non
                 )
 
 
-# The openrouter:image_generation server tool
-
-
 def validate_tool_parameters(params: Mapping[str, Any]) -> None:
     """Check the ``parameters`` of the ``openrouter:image_generation`` tool.
 
@@ -412,8 +406,6 @@ def validate_tool_parameters(params: Mapping[str, Any]) -> None:
     _check_format_rules(params, "parameters.")
     _check_size(params, "parameters.", allow_auto=True)
 
-
-# Chat Completions image_config
 
 OptionKind = Literal[
     "choice",

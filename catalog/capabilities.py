@@ -45,6 +45,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from catalog.models import Endpoint, ImageModel
 from generation.openrouter.errors import RequestInvalid
+from generation.openrouter.image_config import (
+    OptionSpec,
+    image_config_options_for,
+    validate_image_config,
+)
 from generation.openrouter.types import Descriptor
 from generation.openrouter.validation import (
     BACKGROUNDS,
@@ -53,9 +58,6 @@ from generation.openrouter.validation import (
     MAX_SEED,
     QUALITIES,
     STANDARD_ASPECT_RATIOS,
-    OptionSpec,
-    image_config_options_for,
-    validate_image_config,
     validate_image_request,
     validate_tool_parameters,
 )

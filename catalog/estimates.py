@@ -145,7 +145,7 @@ class EstimateRequest:
     ) -> EstimateRequest:
         """Read a request from option values, cleaned or as submitted.
 
-        Accepts the shapes ``catalog.capabilities.clean_options`` returns
+        Accepts the shapes ``catalog.cleaning.clean_options`` returns
         (chat options under ``image_config``) as well as flat or dotted keys
         (``image_config.image_size``) holding strings; anything unreadable is
         left at its default so a half-filled form still gets an estimate.

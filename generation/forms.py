@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.datastructures import MultiValueDict
 
-from catalog import capabilities, estimates, selectors
+from catalog import capabilities, cleaning, estimates, selectors
 from catalog.models import Endpoint, ImageModel
 from generation import imaging, storage
 from generation.models import Job, Style
@@ -259,7 +259,7 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
                 if self.data.get(form_name) not in (None, "")
             }
             try:
-                self.params = capabilities.clean_options(
+                self.params = cleaning.clean_options(
                     target,
                     self.chosen_style,
                     submitted,

@@ -4,6 +4,9 @@ FROM python:3.13-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
+# The locked dependencies first (their layer survives code changes), then the app.
+COPY requirements/base.txt requirements/base.txt
+RUN pip install --upgrade pip && pip install --require-hashes -r requirements/base.txt
 COPY pyproject.toml README.md ./
 COPY webapp webapp
 COPY generation generation
@@ -11,7 +14,7 @@ COPY catalog catalog
 COPY gallery gallery
 COPY costs costs
 COPY emulator emulator
-RUN pip install --upgrade pip && pip install .
+RUN pip install --no-deps .
 
 COPY manage.py ./
 COPY templates templates

@@ -4,16 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
 
-.PHONY: run test lint typecheck pytest bench faults venv dev-venv clean
+.PHONY: run test lint typecheck pytest bench faults venv dev-venv lock clean
 
-$(VENV)/.runtime: pyproject.toml
+# Installs come from the lock files in requirements/ (exact versions with hashes);
+# pyproject.toml only states the ranges they are resolved within (`make lock`).
+$(VENV)/.runtime: requirements/base.txt pyproject.toml
 	@test -x $(PYTHON) || "$$(scripts/find-python)" -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
-	$(PYTHON) -m pip install -q -e .
+	$(PYTHON) -m pip install -q --require-hashes -r requirements/base.txt
+	$(PYTHON) -m pip install -q --no-deps -e .
 	@touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime
-	$(PYTHON) -m pip install -q -e '.[dev]'
+$(VENV)/.dev: $(VENV)/.runtime requirements/dev.txt
+	$(PYTHON) -m pip install -q --require-hashes -r requirements/dev.txt
 	@touch $@
 
 venv: $(VENV)/.runtime
@@ -52,6 +55,14 @@ faults: dev-venv
 	@scripts/install-system-packages redis-server=redis-server \
 		'/usr/lib/postgresql/*/bin/postgres=postgresql'
 	$(PYTHON) -m faults $(FAULTS_ARGS)
+
+## lock: resolve pyproject.toml's ranges into requirements/*.txt, for every platform and
+## Python 3.12+, keeping current pins (LOCK_ARGS=--upgrade for the newest); commit them
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --universal --generate-hashes \
+	--python-version 3.12 --custom-compile-command "make lock" --quiet $(LOCK_ARGS)
+lock: dev-venv
+	$(UV_COMPILE) -o requirements/base.txt
+	$(UV_COMPILE) --extra dev -c requirements/base.txt -o requirements/dev.txt
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -109,13 +109,13 @@ def run(chosen: list[scenarios.Definition], keep_logs: Path | None) -> list[Row]
                 try:
                     definition.run(scenario)
                     row = scenario.count()
-                    row.notes[:0] = supervisor.take()
+                    row.crashes = supervisor.take()
                 except Exception as exc:  # one broken scenario must not hide the others
                     traceback.print_exc()
                     row = Row(definition.name, error=f"{type(exc).__name__}: {exc}"[:300])
                     row.seconds = time.time() - scenario.started
                     _heal(stack)
-                    row.notes[:0] = supervisor.take()
+                    row.crashes = supervisor.take()
                 rows.append(row)
                 print(report.line(row), flush=True)
                 print("\n".join(report.details(row)), flush=True)

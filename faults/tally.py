@@ -95,6 +95,9 @@ class Row:
     orphans: int = 0
     missing: int = 0
     probe_failures: list[str] = field(default_factory=list)
+    # Processes that exited without the scenario stopping them (the supervisor
+    # started them again): a fault must never crash a part of the stack.
+    crashes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: str = ""
 
@@ -187,4 +190,5 @@ def verdict(row: Row) -> list[str]:
             f"(longest {row.longest_active:.0f} s in a non-final state)"
         )
     misses.extend(row.probe_failures)
+    misses.extend(row.crashes)
     return misses

@@ -73,37 +73,49 @@ def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
     Their estimates are reserved against the budgets first; raises
     ``spending.SpendRefused`` (nothing created) when they do not fit.
     """
-    if not requests:
+    return submit_groups(author, [requests])[0]
+
+
+def submit_groups(author: User, groups: Sequence[Sequence[JobRequest]]) -> list[list[Job]]:
+    """``submit`` for several groups at once, all or none: the total estimate is
+    reserved once (``spending.SpendRefused``, nothing created, when it does not
+    fit) and every job is created in one transaction. Returns each group's jobs."""
+    if not groups or not all(groups):
         raise ValueError("nothing to submit")
+    total = sum((r.estimated_cost for group in groups for r in group), Decimal(0))
     with transaction.atomic():
-        spending.reserve(author, sum((r.estimated_cost for r in requests), Decimal(0)))
-        batch = (
-            Batch.objects.create(author=author, prompt=requests[0].prompt)
-            if len(requests) > 1
-            else None
+        spending.reserve(author, total)
+        return [_create(author, group) for group in groups]
+
+
+def _create(author: User, requests: Sequence[JobRequest]) -> list[Job]:
+    batch = (
+        Batch.objects.create(author=author, prompt=requests[0].prompt)
+        if len(requests) > 1
+        else None
+    )
+    jobs = [
+        Job.objects.create(
+            author=author,
+            batch=batch,
+            model=request.model,
+            model_slug=request.model.slug,
+            endpoint=request.endpoint,
+            style=request.style,
+            prompt=request.prompt,
+            params=request.params,
+            n=request.n,
+            references=request.references,
+            is_private=request.is_private,
+            estimated_cost=request.estimated_cost,
+            reserved_cost=request.estimated_cost,
+            remix_of=request.remix_of,
+            retry_of=request.retry_of,
         )
-        jobs = [
-            Job.objects.create(
-                author=author,
-                batch=batch,
-                model=request.model,
-                model_slug=request.model.slug,
-                endpoint=request.endpoint,
-                style=request.style,
-                prompt=request.prompt,
-                params=request.params,
-                n=request.n,
-                references=request.references,
-                is_private=request.is_private,
-                estimated_cost=request.estimated_cost,
-                reserved_cost=request.estimated_cost,
-                remix_of=request.remix_of,
-                retry_of=request.retry_of,
-            )
-            for request in requests
-        ]
-        for job in jobs:
-            transaction.on_commit(partial(enqueue, job.pk))
+        for request in requests
+    ]
+    for job in jobs:
+        transaction.on_commit(partial(enqueue, job.pk))
     return jobs
 
 

@@ -290,6 +290,8 @@ DARKROOM_TOOL_TEXT_MODEL = env.string("DARKROOM_TOOL_TEXT_MODEL", "openai/gpt-4o
 
 # Celery: see webapp/celery.py for the app and the beat schedule.
 CELERY_BROKER_URL = REDIS_URL
+# Kombu's Redis transport, surviving a Redis that goes away (see webapp/broker.py).
+CELERY_BROKER_TRANSPORT = "webapp.broker:Transport"
 CELERY_TASK_IGNORE_RESULT = True  # pages read job rows, never Celery results
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -1,4 +1,5 @@
-"""The OpenAPI schema is valid, documents every route, and matches what the API answers."""
+"""The generated OpenAPI document is valid, documents every route, and matches
+what the API answers."""
 
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
 from generation import api
-from generation.api_schema import schema
+from generation.api.urls import openapi_document
 from tests.api.conftest import succeeded
 
 pytestmark = pytest.mark.django_db
 
 METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def schema() -> dict[str, Any]:
+    return openapi_document("/api/v1")
 
 
 def served_schema() -> dict[str, Any]:
@@ -87,3 +92,38 @@ def test_answers_match_their_schemas(
         api.post("/api/v1/jobs", b"{", content_type="application/json").json()
     )
     component("Error").validate(Client().get("/api/v1/jobs").json())
+
+
+def test_every_operation_has_a_unique_id_a_summary_and_its_errors() -> None:
+    operations = [
+        (path, method, operation)
+        for path, item in schema()["paths"].items()
+        for method, operation in item.items()
+    ]
+    ids = [operation["operationId"] for _, _, operation in operations]
+
+    assert len(ids) == len(set(ids))
+    for path, method, operation in operations:
+        assert operation["summary"], (method, path)
+        if operation.get("security"):
+            assert "401" in operation["responses"], (method, path)
+
+
+@pytest.mark.usefixtures("catalog")
+def test_a_batch_answer_matches_its_schema(api: Client) -> None:
+    response = api.post(
+        "/api/v1/jobs/batch",
+        {"jobs": [{"prompt": "a kite", "model": "openai/gpt-image-1"}]},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.content
+    component("CreatedJobs").validate(response.json())
+
+
+def test_the_docs_page_lists_every_documented_operation(user_client: Client) -> None:
+    page = user_client.get("/api/v1/", HTTP_ACCEPT="text/html").text
+
+    for path, item in schema()["paths"].items():
+        for method in item:
+            assert f"{method.upper()} /api/v1{path}" in page, (method, path)

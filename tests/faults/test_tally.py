@@ -177,3 +177,9 @@ def test_exit_code_fails_on_a_missed_goal_unless_report_only() -> None:
     assert exit_code([met, missed], report_only=False) == 1
     assert exit_code([met, missed], report_only=True) == 0
     assert exit_code([], report_only=False) == 1  # nothing ran: nothing was proven
+
+
+def test_a_part_of_the_stack_that_crashed_misses_the_goals() -> None:
+    row = Row("redis-refused")
+    row.crashes = ["generation worker exited by itself (exit code 1); restarted in 4 s"]
+    assert verdict(row) == ["generation worker exited by itself (exit code 1); restarted in 4 s"]

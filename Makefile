@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
 
-.PHONY: run test lint typecheck pytest bench faults venv dev-venv lock clean
+.PHONY: run test lint typecheck pytest bench faults screenshots venv dev-venv lock clean
 
 # Installs come from the lock files in requirements/ (exact versions with hashes);
 # pyproject.toml only states the ranges they are resolved within (`make lock`).
@@ -66,3 +66,10 @@ lock: dev-venv
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
+
+## screenshots: every page at 1440 px and 390 px, as a staff member and a member, in var/screenshots/
+## (production settings, demo data made through the emulator; exit 1 when a page scrolls sideways)
+screenshots: dev-venv
+	@scripts/install-system-packages redis-server=redis-server \
+		'/usr/lib/postgresql/*/bin/postgres=postgresql' chromium=chromium
+	$(PYTHON) scripts/screenshots.py $(SCREENSHOTS_ARGS)

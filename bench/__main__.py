@@ -1,4 +1,4 @@
-"""``python -m bench [--scenario jobs|gallery|estimates] [--jobs 200] [--latency 5] [--images 100000]``."""
+"""``python -m bench [--scenario jobs|latency|sse|gallery|estimates] [--jobs 200] [--latency 5] …``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from bench import estimates, gallery, jobs
+from bench import estimates, gallery, jobs, latency, sse
 
 # A scenario takes the parsed arguments and returns the process's exit code.
 # Add new ones here.
@@ -15,6 +15,8 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace], int]] = {
     "jobs": jobs.run,
     "gallery": gallery.run,
     "estimates": estimates.run,
+    "latency": latency.run,
+    "sse": sse.run,
 }
 
 
@@ -25,13 +27,16 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="jobs")
     parser.add_argument(
-        "--jobs", type=int, default=200, help="jobs submitted at once (default 200)"
+        "--jobs",
+        type=int,
+        default=None,
+        help="jobs submitted at once (default 200; latency scenario: one after another, 20)",
     )
     parser.add_argument(
         "--latency",
         type=float,
-        default=5.0,
-        help="the emulator's upstream latency L in seconds (default 5)",
+        default=None,
+        help="the emulator's upstream latency L in seconds (default 5; latency scenario 2)",
     )
     parser.add_argument(
         "--model",
@@ -76,18 +81,38 @@ def parser() -> argparse.ArgumentParser:
         help="gallery scenario: requests per page measured (default 30)",
     )
     parser.add_argument(
+        "--streams",
+        type=int,
+        default=2000,
+        help="sse scenario: streams open at once on one web process (default 2,000)",
+    )
+    parser.add_argument(
+        "--watchers",
+        type=int,
+        default=1000,
+        help="sse scenario: streams watching one job (default 1,000)",
+    )
+    parser.add_argument(
         "--keep-logs", action="store_true", help="copy the services' logs to var/bench-logs/"
     )
     parser.add_argument(
         "--profile",
-        action="store_true",
-        help="sample the worker and web server with py-spy during the run (var/bench-profile/)",
+        nargs="?",
+        const="cpu",
+        choices=["cpu", "native"],
+        help="sample the worker and web processes with py-spy during the run "
+        "(var/bench-profile/); 'native' names C functions too, at a cost to the figures",
     )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    sequential = args.scenario == "latency"
+    if args.latency is None:
+        args.latency = latency.DEFAULT_LATENCY if sequential else 5.0
+    if args.jobs is None:
+        args.jobs = latency.DEFAULT_JOBS if sequential else 200
     if args.jobs < 1 or args.rounds < 1 or args.latency < 0 or args.concurrency < 1:
         parser().error(
             "--jobs, --rounds and --concurrency must be positive, --latency not negative"

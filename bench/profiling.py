@@ -1,8 +1,13 @@
 """Optional sampling profiles of the stack's processes during a run (``--profile``).
 
-py-spy samples the worker and the web server without changing their code; only
-stacks that hold the GIL are kept, since one Python process with many threads
-can do one thing at a time: what holds the GIL is what limits it.
+py-spy (a dev dependency, from PyPI) samples the processes that do the work
+without changing their code: the Celery worker (its threads pool runs in the
+process Celery starts) and each uvicorn worker process, never uvicorn's
+supervisor, which only watches them. ``--native`` adds C frames, so time in
+Pillow's decoders and encoders, zlib or libwebp shows as such instead of as
+the Python line that called it. Two views of each process: ``cpu`` (samples
+of threads that were running, native included: where the CPU went) and
+``wall`` (``--idle``, every thread: what a request or task waits on).
 """
 
 from __future__ import annotations
@@ -15,6 +20,31 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+
+def targets(stack: Any) -> dict[str, int]:
+    """name -> pid of the processes worth sampling: the generation worker and
+    uvicorn's worker processes (or uvicorn itself when it runs one process)."""
+    from bench import measure
+
+    found = {"celery-worker": stack.worker.pid}
+    web = stack.web.pid
+    workers = [
+        pid
+        for pid in measure.descendants(web)
+        if pid != web and "spawn_main" in _cmdline(pid) and "resource_tracker" not in _cmdline(pid)
+    ]
+    for number, pid in enumerate(workers or [web], start=1):
+        found[f"uvicorn-{number}" if workers else "uvicorn"] = pid
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 def py_spy() -> str | None:
@@ -22,7 +52,9 @@ def py_spy() -> str | None:
 
 
 @contextlib.contextmanager
-def sampling(targets: dict[str, int], folder: Path) -> Iterator[dict[str, Path]]:
+def sampling(
+    targets: dict[str, int], folder: Path, native: bool = False
+) -> Iterator[dict[str, Path]]:
     """Record each ``name -> pid`` while the block runs; yields name -> output file."""
     binary = py_spy()
     if binary is None:
@@ -31,9 +63,13 @@ def sampling(targets: dict[str, int], folder: Path) -> Iterator[dict[str, Path]]
     outputs: dict[str, Path] = {}
     recorders = []
     for name, pid in targets.items():
-        # Two views of each process: what held the GIL (CPU), and where every
-        # thread was, waiting included (--idle): what a request or task waits on.
-        for mode, flags in (("gil", ["--gil"]), ("wall", ["--idle"])):
+        # Not --gil: a thread running C code that released the GIL (Pillow
+        # decoding, zlib, libwebp) is on the CPU too, and is sampled at the
+        # Python line that called it. --native names the C function itself,
+        # but py-spy must pause the process for every such sample: a worker of
+        # 250 threads then runs several times slower, so it is asked for apart.
+        cpu = ["--native", "--rate", "20"] if native else ["--nonblocking", "--rate", "100"]
+        for mode, flags in (("cpu", cpu), ("wall", ["--idle", "--nonblocking", "--rate", "100"])):
             outputs[f"{name} ({mode})"] = output = folder / f"{name}-{mode}.txt"
             recorders.append(
                 subprocess.Popen(
@@ -42,11 +78,8 @@ def sampling(targets: dict[str, int], folder: Path) -> Iterator[dict[str, Path]]
                         "record",
                         "--pid",
                         str(pid),
-                        "--rate",
-                        "100",
                         *flags,
                         "--nolineno",
-                        "--nonblocking",
                         "--format",
                         "raw",
                         "--output",
@@ -69,26 +102,41 @@ def sampling(targets: dict[str, int], folder: Path) -> Iterator[dict[str, Path]]
 
 
 def summary(path: Path, top: int = 12) -> list[str]:
-    """The functions most often on the GIL-holding stack (inclusive), as lines."""
+    """The functions most often on the sampled stacks (inclusive), then the
+    innermost frames (where the time itself was spent: a C function of Pillow
+    or zlib with ``--native``), as lines."""
     if not path.exists():
         return ["    (no samples)"]
     inclusive: Counter[str] = Counter()
+    innermost: Counter[str] = Counter()
     total = 0
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             continue
         samples = int(count)
+        frames = [frame.strip() for frame in stack.split(";") if frame.strip()]
+        if "-cpu" in path.name and any(_waiting(frame) for frame in frames):
+            continue  # native samples include idle threads: keep what ran
         total += samples
-        frames = {frame.strip() for frame in stack.split(";") if frame.strip()}
-        for frame in frames:
+        if frames:
+            innermost[frames[-1]] += samples
+        for frame in set(frames):
             if _interesting(frame):
                 inclusive[frame] += samples
     if not total:
-        return ["    (no samples)"]
-    return [
-        f"    {count / total:6.1%}  {frame[:110]}" for frame, count in inclusive.most_common(top)
-    ] + [f"    ({total} samples holding the GIL)"]
+        return ["    (no samples of a running thread)"]
+    return (
+        [f"    {count / total:6.1%}  {frame[:110]}" for frame, count in inclusive.most_common(top)]
+        + ["    innermost frames:"]
+        + [f"    {count / total:6.1%}  {frame[:110]}" for frame, count in innermost.most_common(8)]
+        + [f"    ({total} samples)"]
+    )
+
+
+def _waiting(frame: str) -> bool:
+    waits = ("acquire_lock", "epoll_", "Condition.wait", "Queue.get", "select (", "poll (")
+    return any(part in frame for part in waits)
 
 
 def _interesting(frame: str) -> bool:

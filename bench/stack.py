@@ -279,13 +279,16 @@ def running(
     layout: Layout = "bench",
     extra_env: dict[str, str] | None = None,
     s3_proxy: bool = False,
+    web_workers: int = 2,
 ) -> Iterator[Stack]:
     """Start everything, yield it, and stop everything (also on Ctrl-C or error).
 
     ``extra_env`` is added to the app's environment (web, workers, beat and this
     process); with ``s3_proxy`` the app reaches storage through a
     ``RefusingProxy`` (``Stack.s3_proxy``) so that storage can refuse connections
-    without losing what it stores.
+    without losing what it stores. ``web_workers`` is uvicorn's ``--workers``;
+    with 1 uvicorn serves in its own process (no supervisor), so
+    ``Stack.web.pid`` is the process that serves.
     """
     services: test_services.Services | None = None
     proxy: RefusingProxy | None = None
@@ -336,7 +339,7 @@ def running(
                 "5",
                 # As on a team server: one web process per core (docker-compose.yml).
                 "--workers",
-                "2",
+                str(web_workers),
             ),
             "uvicorn",
             env=env,

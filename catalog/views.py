@@ -75,7 +75,7 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
     if not permissions.is_admin(request.user):
-        raise PermissionDenied("Only staff can sync the catalog.")
+        raise PermissionDenied("Only team admins can sync the catalog.")
     if selectors.sync_running():
         messages.warning(request, "A catalog sync is already running.")
     else:

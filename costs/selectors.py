@@ -234,7 +234,9 @@ def estimate_accuracy(span: DateRange) -> list[AccuracyRow]:
 
 
 def _has_no_image() -> Any:
-    return ~Exists(Image.objects.filter(job=OuterRef("pk")))
+    """Jobs that never produced an image. A succeeded job stored its images, so
+    it produced them even when they were deleted from the gallery later."""
+    return ~Q(status=Status.SUCCEEDED) & ~Exists(Image.objects.filter(job=OuterRef("pk")))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ between them in ``routes``.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -127,18 +128,49 @@ def render(plan: Plan, d: Directives, index: int) -> Rendered:
 def _partial(rendered: Rendered, plan: Plan, stage: int) -> bytes:
     if rendered.index is None:
         return rendered.data  # SVG and the broken-on-purpose payloads have no partials
-    image = drawing.preview(
+    return _encoded_preview(
         plan.sizes[rendered.index],
         stage,
-        text=directives.strip(plan.prompt),
-        model=plan.model["id"],
-        seed=plan.seed,
-        index=rendered.index,
-        transparent=plan.transparent,
-        palette=plan.palette,
-        background=plan.background,
+        directives.strip(plan.prompt),
+        plan.model["id"],
+        plan.seed,
+        rendered.index,
+        plan.transparent,
+        tuple(plan.palette),
+        plan.background,
+        plan.fmt,
+        plan.compression,
     )
-    return drawing.encode(image, plan.fmt, plan.compression)
+
+
+@functools.lru_cache(maxsize=128)
+def _encoded_preview(
+    size: drawing.Size,
+    stage: int,
+    text: str,
+    model: str,
+    seed: int | None,
+    index: int,
+    transparent: bool,
+    palette: tuple[drawing.RGB, ...],
+    background: drawing.RGB | None,
+    fmt: str,
+    compression: int | None,
+) -> bytes:
+    """A partial image, encoded (cached as ``drawing.rendered`` caches the final
+    one, so that a benchmark's harness does not draw the same previews again)."""
+    image = drawing.preview(
+        size,
+        stage,
+        text=text,
+        model=model,
+        seed=seed,
+        index=index,
+        transparent=transparent,
+        palette=palette,
+        background=background,
+    )
+    return drawing.encode(image, fmt, compression)
 
 
 def _b64(data: bytes) -> str:

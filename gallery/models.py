@@ -41,6 +41,11 @@ class Board(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     images = models.ManyToManyField(Image, through="BoardItem", related_name="boards")
+    # Chosen on the board's page; empty (or gone, or private to someone else)
+    # means the newest image added is the cover.
+    cover = models.ForeignKey(
+        Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]

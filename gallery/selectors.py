@@ -251,22 +251,27 @@ class BoardSummary:
 
 
 def boards_overview(user: User) -> list[BoardSummary]:
-    """Every board with how many images ``user`` can see on it and the newest
-    visible one as a cover: one query."""
+    """Every board with how many images ``user`` can see on it and its cover:
+    the chosen one if ``user`` may see it, else the newest visible: one query."""
     visible_items = BoardItem.objects.filter(board_id=OuterRef("pk")).filter(
         Q(image__job__is_private=False) | Q(image__job__author_id=user.pk)
     )
     counts = visible_items.order_by().values("board_id").annotate(count=Count("pk")).values("count")
-    cover = visible_items.order_by("-added_at", "-pk").values("image_id")[:1]
+    newest = visible_items.order_by("-added_at", "-pk").values("image_id")[:1]
+    # The chosen cover only while it is on the board and the viewer may see it.
+    chosen = visible_items.filter(image_id=OuterRef("cover_id")).values("image_id")[:1]
     boards = (
         Board.objects.select_related("created_by")
         .annotate(
             visible_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)),
-            cover_id=Subquery(cover, output_field=UUIDField()),
+            shown_cover_id=Coalesce(
+                Subquery(chosen, output_field=UUIDField()),
+                Subquery(newest, output_field=UUIDField()),
+            ),
         )
         .order_by("name")
     )
-    return [BoardSummary(board, board.visible_count, board.cover_id) for board in boards]
+    return [BoardSummary(board, board.visible_count, board.shown_cover_id) for board in boards]
 
 
 def board_image_count(user: User, board: Board) -> int:

@@ -68,6 +68,55 @@ def add_to_board(user: User, board: Board, images: Iterable[Image]) -> int:
     return len(new)
 
 
+def update_board(board: Board, name: str, description: str) -> Board:
+    """Rename ``board`` and set its description; anyone on the team may, as
+    boards are shared. Refuses (``GalleryError``, 409) a name another board has."""
+    name = clean_board_name(name)
+    if Board.objects.filter(name__iexact=name).exclude(pk=board.pk).exists():
+        raise GalleryError(f"There is already a board named “{name}”.", status=409)
+    board.name, board.description = name, description.strip()
+    try:
+        with transaction.atomic():
+            board.save(update_fields=["name", "description"])
+    except IntegrityError:  # taken meanwhile by someone else
+        raise GalleryError(f"There is already a board named “{name}”.", status=409) from None
+    return board
+
+
+def remove_from_board(board: Board, images: Iterable[Image]) -> int:
+    """Take ``images`` off ``board`` (the images themselves stay); returns how many were on it."""
+    removed, _ = BoardItem.objects.filter(
+        board=board, image_id__in=[image.pk for image in images]
+    ).delete()
+    return removed
+
+
+def set_cover(board: Board, image: Image) -> None:
+    """Make ``image`` the cover of ``board``; it must be on the board
+    (``GalleryError``, 400, otherwise)."""
+    if not BoardItem.objects.filter(board=board, image=image).exists():
+        raise GalleryError("Only an image on the board can be its cover.")
+    board.cover = image
+    board.save(update_fields=["cover"])
+
+
+def may_delete_board(user: User, board: Board) -> bool:
+    """Whoever started the board, or an admin."""
+    return permissions.is_admin(user) or board.created_by_id == user.pk
+
+
+def delete_board(user: User, board: Board) -> None:
+    """Delete ``board`` and its list of images; the images stay in the gallery.
+    Only whoever started it, or staff: else ``GalleryError`` (403)."""
+    if not may_delete_board(user, board):
+        raise GalleryError(
+            f"Only {board.created_by.get_username()}, who started the board, or staff can "
+            "delete it. Nothing was deleted.",
+            status=403,
+        )
+    board.delete()
+
+
 def set_favourite(user: User, image: Image, on: bool) -> None:
     """Make ``image`` one of ``user``'s favourites or not. Setting a state, not
     toggling, so a double click or a resent form cannot flip it back."""

@@ -63,6 +63,7 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
         "page": None,
         "errors": [],
         "max_selection": selectors.MAX_SELECTION,
+        "may_delete_board": board is not None and services.may_delete_board(request.user, board),
     }
     status = 200
     try:
@@ -142,12 +143,19 @@ def image(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
 
 @require_POST
 def favourite(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
-    """Mark or unmark one of my favourites (``on=1`` or ``on=0``)."""
+    """Mark or unmark one of my favourites (``on=1`` or ``on=0``); for htmx the
+    toggle is answered, else a redirect to ``next`` (or the image's page)."""
     target = job_selectors.image_for(request.user, image_id)
     services.set_favourite(request.user, target, request.POST.get("on") == "1")
     if request.htmx:
         shown = selectors.image_detail(request.user, image_id)
-        return render(request, "gallery/image.html#favourite", {"image": shown})
+        # A tile in the grid has its own, smaller toggle (``look=tile``).
+        template = (
+            "gallery/_tile_favourite.html"
+            if request.POST.get("look") == "tile"
+            else "gallery/image.html#favourite"
+        )
+        return render(request, template, {"image": shown})
     return redirect(_safe_next(request, reverse("gallery:image", args=[image_id])))
 
 
@@ -171,7 +179,8 @@ def add_to_board(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResp
 def selection(request: AuthenticatedRequest) -> HttpResponseBase:
     """What to do with the images ticked in the grid (``image`` ids, ``action``):
     ``zip`` downloads them, ``board`` adds them to a board, ``delete`` asks to
-    confirm and ``delete-confirmed`` deletes them. Every id must be an image
+    confirm, ``delete-confirmed`` deletes them and ``remove`` takes them off
+    ``from_board`` (the images stay). Every id must be an image
     the user may see, or nothing happens."""
     back = _safe_next(request, reverse("gallery:index"))
     action = request.POST.get("action", "")
@@ -201,6 +210,15 @@ def selection(request: AuthenticatedRequest) -> HttpResponseBase:
                 "Their jobs and what they cost stay in the history.",
             )
             return redirect(_after_delete(back, images))
+        if action == "remove":
+            board = _board_posted(request, "from_board")
+            removed = services.remove_from_board(board, images)
+            messages.success(
+                request,
+                f"Took {removed} image{'s' if removed != 1 else ''} off the board “{board.name}”. "
+                "They stay in the gallery.",
+            )
+            return redirect(back)
         raise GalleryError("Choose what to do with the selected images.")
     except GalleryError as exc:
         return _refused(request, exc, back)
@@ -231,6 +249,64 @@ def boards(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "gallery/boards.html", context, status=status)
 
 
+@require_POST
+def board_edit(request: AuthenticatedRequest, board_id: int) -> HttpResponse:
+    """Rename a board and set its description (``name``, ``description``)."""
+    board = get_object_or_404(Board, pk=board_id)
+    back = reverse("gallery:board", args=[board.pk])
+    try:
+        services.update_board(
+            board, _posted_text(request, "name"), _posted_text(request, "description")
+        )
+    except GalleryError as exc:
+        return _refused(request, exc, back)
+    messages.success(request, f"Saved the board “{board.name}”.")
+    return redirect(back)
+
+
+@require_POST
+def board_cover(request: AuthenticatedRequest, board_id: int) -> HttpResponse:
+    """Make the posted ``image`` (one on the board that the user may see) the board's cover."""
+    board = get_object_or_404(Board, pk=board_id)
+    back = _safe_next(request, reverse("gallery:board", args=[board.pk]))
+    try:
+        images = selectors.resolve_selection(request.user, request.POST.getlist("image")[:1])
+        services.set_cover(board, images[0])
+    except GalleryError as exc:
+        return _refused(request, exc, back)
+    messages.success(request, f"That image is now the cover of “{board.name}”.")
+    return redirect(back)
+
+
+@require_http_methods(["GET", "POST"])
+def board_delete(request: AuthenticatedRequest, board_id: int) -> HttpResponse:
+    """GET asks to confirm; POST deletes the board (its images stay in the gallery)."""
+    board = get_object_or_404(Board.objects.select_related("created_by"), pk=board_id)
+    back = reverse("gallery:board", args=[board.pk])
+    if not services.may_delete_board(request.user, board):
+        return _refused(
+            request,
+            GalleryError(
+                f"Only {board.created_by.get_username()}, who started the board, or staff can "
+                "delete it.",
+                status=403,
+            ),
+            back,
+        )
+    if request.method == "GET":
+        count = selectors.board_image_count(request.user, board)
+        return render(
+            request, "gallery/confirm_board_delete.html", {"board": board, "count": count}
+        )
+    name = board.name
+    try:
+        services.delete_board(request.user, board)
+    except GalleryError as exc:
+        return _refused(request, exc, back)
+    messages.success(request, f"Deleted the board “{name}”. Its images stay in the gallery.")
+    return redirect("gallery:boards")
+
+
 def _chosen_board(request: AuthenticatedRequest) -> Board:
     """The board named in the form: a new name wins over the menu."""
     new_name = _posted_text(request, "new_board").strip()
@@ -240,6 +316,15 @@ def _chosen_board(request: AuthenticatedRequest) -> Board:
     if board_id is None:
         raise GalleryError("Choose a board, or type a name for a new one.")
     board = Board.objects.filter(pk=board_id).first()
+    if board is None:
+        raise GalleryError("That board does not exist any more.", status=404)
+    return board
+
+
+def _board_posted(request: AuthenticatedRequest, name: str) -> Board:
+    """The board whose id is posted as ``name``; ``GalleryError`` when there is none."""
+    board_id = inputs.whole_number(request.POST.get(name, ""))
+    board = Board.objects.filter(pk=board_id).first() if board_id is not None else None
     if board is None:
         raise GalleryError("That board does not exist any more.", status=404)
     return board

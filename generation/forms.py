@@ -9,21 +9,26 @@ endpoint accepts and refuses the rest with a message on the field.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.forms.models import ModelChoiceIterator
 from django.utils.datastructures import MultiValueDict
 
 from catalog import capabilities, cleaning, estimates, selectors
+from catalog import snapshot as snapshots
 from catalog.models import Endpoint, ImageModel
-from generation import imaging, storage
+from generation import imaging, option_controls, preferences, spending, storage, studio
 from generation.models import Job, Style
-from generation.selectors import visible_jobs
+from generation.selectors import visible_images, visible_jobs
 from generation.services import JobRequest
 from webapp import inputs
 
@@ -31,6 +36,10 @@ MAX_REFERENCE_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_REFERENCES = 4
 MAX_COMPARE = 6
 OPTION_PREFIX = "opt__"
+REFERENCE_SALT = "generation.kept-reference"
+# A kept reference (uploaded with a form that was then refused) stays usable this long.
+REFERENCE_MAX_AGE = 24 * 3600
+MAX_KEPT = 16
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -45,9 +54,56 @@ class MultipleImageField(forms.FileField):
         return [super().clean(item, initial) for item in files]
 
 
+class SnapshotChoices(ModelChoiceIterator):
+    """The menu's models from the field's snapshot when it has one (no query)."""
+
+    def _models(self) -> list[ImageModel] | None:
+        snapshot = getattr(self.field, "snapshot", None)
+        return snapshot.models if snapshot is not None else None
+
+    def __iter__(self) -> Iterator[Any]:
+        models = self._models()
+        if models is None:
+            yield from super().__iter__()
+            return
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for model in models:
+            yield self.choice(model)
+
+    def __len__(self) -> int:
+        models = self._models()
+        if models is None:
+            return super().__len__()
+        return len(models) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self) -> bool:
+        models = self._models()
+        return super().__bool__() if models is None else bool(models or self.field.empty_label)
+
+
 class ModelChoiceBySlug(forms.ModelChoiceField):
+    """A model by its slug, looked up in the process's catalog snapshot (no query)."""
+
+    iterator = SnapshotChoices
+    snapshot: snapshots.Snapshot | None = None
+
     def label_from_instance(self, obj: ImageModel) -> str:
         return f"{obj.name} ({obj.slug})"
+
+    def to_python(self, value: Any) -> ImageModel | None:
+        if self.snapshot is None or value in self.empty_values:
+            return super().to_python(value)
+        if isinstance(value, ImageModel):
+            value = value.slug
+        model = self.snapshot.by_slug.get(str(value))
+        if model is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return model
 
 
 class GenerateForm(inputs.CleanInputMixin, forms.Form):
@@ -60,26 +116,29 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
     style = forms.ChoiceField(
         choices=Style.choices,
         initial=Style.IMAGES,
-        help_text="How to ask OpenRouter: its Image API, Chat Completions, or a text model "
-        "calling the image tool.",
+        help_text="How Darkroom asks for the image. The Image API suits most models; Chat "
+        "Completions lets chat models reply with text as well; the image tool lets a text "
+        "model write the final prompt itself.",
     )
     compare = forms.ModelMultipleChoiceField(
         queryset=ImageModel.objects.none(),
         to_field_name="slug",
         required=False,
         label="Compare with",
-        help_text="Send the same prompt to these models too, side by side (their default options).",
+        help_text="The same prompt goes to each ticked model too, with its default "
+        "options; the results open side by side.",
     )
     references = MultipleImageField(
         required=False,
         label="Reference images",
-        help_text="PNG, JPEG or WebP, up to 10 MB each, for image-to-image.",
+        help_text="PNG, JPEG or WebP, up to 10 MB each: the model starts from these. "
+        "Drop or paste images here too.",
     )
     reference_urls = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://…"}),
         label="Reference image URLs",
-        help_text="One per line. OpenRouter fetches them.",
+        help_text="One per line; the provider downloads them.",
     )
     is_private = forms.BooleanField(
         required=False, label="Private", help_text="Only you will see these images."
@@ -101,31 +160,72 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
     ) -> None:
         super().__init__(data, files, initial=initial)
         self.user = user
-        models = selectors.generatable_models()
-        self.fields["model"].queryset = models  # type: ignore[attr-defined]
-        self.fields["compare"].queryset = models  # type: ignore[attr-defined]
-        self.chosen_model = self._chosen_model(models)
+        catalog = snapshots.current()
+        # What the menus list (the page's template), from the same copy.
+        self.catalog_models: list[ImageModel] = catalog.models
+        self.model_list = self.catalog_models
+        model_field = cast(ModelChoiceBySlug, self.fields["model"])
+        model_field.snapshot = catalog
+        model_field.queryset = selectors.generatable_models()
+        # Compared models are looked up by a query, and only when some are asked for.
+        self.fields["compare"].queryset = selectors.generatable_models()  # type: ignore[attr-defined]
+        self.chosen_model = self._chosen_model(catalog)
         self.offered_styles = (
             selectors.offered_styles(self.chosen_model) if self.chosen_model else []
         )
         self._offer_styles()
-        self.chosen_style = self._chosen_style()
         self.endpoint: Endpoint | None = (
             selectors.default_endpoint(self.chosen_model) if self.chosen_model else None
         )
+        self.kept_references = self._kept_references()
+        self.chosen_style = self._chosen_style()
         self.option_names: dict[str, str] = {}
         target = self.option_target
+        provider = self.endpoint.provider_name if self.endpoint else ""
         if target is not None:
             for name, field in capabilities.option_fields(target, self.chosen_style).items():
                 if name == "model":
                     continue  # the image tool draws with the model picked above
                 form_name = OPTION_PREFIX + name.replace(".", "__")
-                self.fields[form_name] = field
+                self.fields[form_name] = option_controls.adjust(name, field, provider)
                 self.option_names[form_name] = name
         self.remix_job: Job | None = None
-        self.accepts_references = bool(
-            self.chosen_model and "image" in (self.chosen_model.input_modalities or [])
-        )
+        self.accepts_references = self.style_accepts_references(self.chosen_style)
+
+    def style_accepts_references(self, style: str) -> bool:
+        """Whether the chosen model takes reference images in ``style``: Chat
+        Completions when the model reads images; the Image API when its endpoint
+        has ``input_references`` as well; the image tool never does."""
+        model = self.chosen_model
+        if model is None or "image" not in (model.input_modalities or []):
+            return False
+        if style == Style.CHAT:
+            return True
+        if style == Style.IMAGES:
+            return bool(
+                self.endpoint and "input_references" in (self.endpoint.supported_parameters or {})
+            )
+        return False
+
+    def _kept_references(self) -> list[dict[str, Any]]:
+        """References uploaded with an earlier, refused submission (or picked from
+        the gallery), carried as signed tokens so that nobody can name a file
+        they did not upload; a token that does not verify is dropped."""
+        if self.is_bound:
+            tokens = self.data.getlist("kept_reference") if hasattr(self.data, "getlist") else []
+        else:
+            tokens = list(self.initial.get("kept_reference") or [])
+        found = (read_reference_token(self.user, token) for token in tokens[:MAX_KEPT])
+        return [reference for reference in found if reference is not None]
+
+    def kept_tokens(self) -> list[tuple[str, dict[str, Any]]]:
+        """Each reference to carry into the re-rendered form, with its token."""
+        references = self.kept_references
+        if getattr(self, "cleaned_data", None) and "reference_list" in self.cleaned_data:
+            references = [
+                r for r in self.cleaned_data["reference_list"] if r.get("kind") == "upload"
+            ]
+        return [(reference_token(self.user, r), r) for r in references]
 
     @property
     def option_target(self) -> Endpoint | ImageModel | None:
@@ -137,21 +237,27 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
 
     # Which model and style the options are for, before validation.
 
-    def _chosen_model(self, models: Any) -> ImageModel | None:
+    def _chosen_model(self, catalog: snapshots.Snapshot) -> ImageModel | None:
         slug = self.data.get("model") if self.is_bound else self.initial.get("model")
         if isinstance(slug, ImageModel):
             return slug
-        model = models.filter(slug=slug).first() if slug else None
-        return model or models.first()
+        model = catalog.by_slug.get(slug) if isinstance(slug, str) else None
+        return model or studio.default_model(catalog.models)
 
     def _chosen_style(self) -> str:
         """The style asked for if the model has it, else the model's first: the
         options shown are always ones the model can take (a style it lacks is
         refused on the field, see ``_offer_styles``)."""
         style = self.data.get("style") if self.is_bound else self.initial.get("style")
-        if style in self.offered_styles:
-            return str(style)
-        return self.offered_styles[0] if self.offered_styles else Style.IMAGES
+        chosen = str(style) if style in self.offered_styles else None
+        if chosen is None:
+            chosen = self.offered_styles[0] if self.offered_styles else Style.IMAGES
+        if self.kept_references and not self.style_accepts_references(chosen):
+            # References in hand: switch to a style of this model that takes them.
+            chosen = next(
+                (s for s in self.offered_styles if self.style_accepts_references(s)), chosen
+            )
+        return chosen
 
     def _offer_styles(self) -> None:
         """Only the styles the catalog says the chosen model has, in the menu and
@@ -175,13 +281,31 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
         ``?prompt_of=<job id>`` only its prompt; otherwise ``prompt``, ``model``,
         ``style`` and option names (``aspect_ratio``, ``image_config.image_size``)
         are read as given (the model switch sends the form's current values).
+        ``?reference=<image id>`` starts from a gallery image as a reference.
+        With none of these, the user's remembered model, style and options
+        (``generation.preferences``) are offered again.
         """
         initial: dict[str, Any] = {
             key: query.get(key) for key in ("prompt", "model", "style") if query.get(key)
         }
-        options: Mapping[str, Any] = query
+        getlist = getattr(query, "getlist", None)
+        initial["kept_reference"] = list(getlist("kept_reference")) if getlist else []
+        reference = _visible_reference(user, query.get("reference"))
+        if reference is not None:
+            initial["kept_reference"].append(reference_token(user, reference))
+        options: Mapping[str, Any] = {
+            key.removeprefix(OPTION_PREFIX).replace("__", "."): value
+            for key, value in query.items()
+        }
         remix = _visible_job(user, query.get("remix"))
         prompt_of = _visible_job(user, query.get("prompt_of"))
+        if remix is None and "model" not in initial:
+            remembered = preferences.preferences_for(user)
+            if remembered.model_slug:
+                initial["model"] = remembered.model_slug
+                if remembered.style and "style" not in initial:
+                    initial["style"] = remembered.style
+                options = {**remembered.options, **options}
         if remix is not None:
             data = cls.data_for_job(remix)
             initial.update(
@@ -254,7 +378,9 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
                 self.add_error(form_name, inputs.UNSTORABLE_MESSAGE)
         if target is not None and not self.errors:
             submitted = {
-                name: self.data.get(form_name)
+                name: option_controls.submitted_value(
+                    self.fields[form_name], name, self.data.get(form_name)
+                )
                 for form_name, name in self.option_names.items()
                 if self.data.get(form_name) not in (None, "")
             }
@@ -283,7 +409,8 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
         by_name = {name: form_name for form_name, name in self.option_names.items()}
         if hasattr(exc, "error_dict"):
             for name, errors in exc.error_dict.items():
-                self.add_error(by_name.get(name), errors)
+                messages = [option_controls.plain(m) for e in errors for m in e.messages]
+                self.add_error(by_name.get(name), messages)
         else:
             self.add_error(None, exc)
 
@@ -291,34 +418,38 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
         uploads: list[UploadedFile] = cleaned.get("references") or []
         urls = [line.strip() for line in (cleaned.get("reference_urls") or "").splitlines()]
         urls = [url for url in urls if url]
-        if not uploads and not urls:
+        kept = self.kept_references
+        if not uploads and not urls and not kept:
             return []
         if not self.accepts_references:
-            self.add_error("references", "This model does not take reference images.")
+            self.add_error(
+                "references",
+                "This model does not take reference images in this generation style.",
+            )
             return []
         limit = self._max_references()
-        if len(uploads) + len(urls) > limit:
+        if len(uploads) + len(urls) + len(kept) > limit:
             self.add_error("references", f"This model takes at most {limit} reference images.")
-            return []
-        references: list[dict[str, Any]] = []
+            return list(kept)
+        references: list[dict[str, Any]] = list(kept)
         for url in urls:
             if not url.startswith(("https://", "http://")):
                 self.add_error("reference_urls", f"{url[:60]} is not an http(s) URL.")
-                return []
+                return references
             references.append({"kind": "url", "url": url})
         for upload in uploads:
             if upload.size and upload.size > MAX_REFERENCE_BYTES:
                 self.add_error("references", f"{upload.name} is larger than 10 MB.")
-                return []
+                return references
             data = upload.read()
             try:
                 verified = imaging.verify(data, upload.content_type or "")
             except imaging.ImageRejected as exc:
                 self.add_error("references", f"{upload.name}: {exc}")
-                return []
+                return references
             if verified.media_type == "image/svg+xml":
                 self.add_error("references", f"{upload.name}: use PNG, JPEG or WebP references.")
-                return []
+                return references
             # Stored and sent on as pixels only: no trailing bytes, chunks or metadata.
             verified = imaging.reencoded(verified)
             key = storage.put(
@@ -392,19 +523,104 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
         target = self.option_target
         if target is None:
             return None
+        return _estimate(
+            target, self.chosen_style, self._estimate_params(), self._estimate_inputs()
+        )
+
+    def _estimate_params(self) -> dict[str, Any]:
+        """The options as validated, else as typed so far (a half-filled form
+        still gets an estimate)."""
         params = getattr(self, "params", None)
-        if params is None:
-            params = {
-                name: self.data.get(form_name) if self.is_bound else self.initial.get(form_name)
-                for form_name, name in self.option_names.items()
-            }
-            params = {key: value for key, value in params.items() if value not in (None, "")}
-        cleaned = getattr(self, "cleaned_data", {})
-        return _estimate(target, self.chosen_style, params, cleaned)
+        if params is not None:
+            return dict(params)
+        raw = {
+            name: self.data.get(form_name) if self.is_bound else self.initial.get(form_name)
+            for form_name, name in self.option_names.items()
+        }
+        return {key: value for key, value in raw.items() if value not in (None, "")}
+
+    def _estimate_inputs(self) -> Mapping[str, Any]:
+        cleaned = getattr(self, "cleaned_data", None)
+        if cleaned and "reference_list" in cleaned:
+            return cleaned
+        prompt = self.data.get("prompt") if self.is_bound else self.initial.get("prompt")
+        return {"prompt": prompt or "", "reference_list": self.kept_references}
 
     def estimated_total(self) -> Decimal:
         result = self.estimate()
         return result.total if result else Decimal(0)
+
+    def compare_models(self) -> list[ImageModel]:
+        """The ticked Compare models other than the primary, as submitted."""
+        cleaned = getattr(self, "cleaned_data", None) or {}
+        if "compare" in cleaned:
+            chosen = list(cleaned["compare"] or [])
+        else:
+            slugs = self.data.getlist("compare") if hasattr(self.data, "getlist") else []
+            chosen = [model for model in self.model_list if model.slug in slugs]
+        primary = self.chosen_model.pk if self.chosen_model else None
+        return [model for model in chosen if model.pk != primary][: MAX_COMPARE + 1]
+
+    def estimate_summary(self) -> EstimateSummary | None:
+        """Everything this submission would queue (the primary model with its ``n``,
+        then each compared model), its total, and the budgets it would exceed."""
+        primary = self.estimate()
+        if primary is None or self.chosen_model is None:
+            return None
+        cleaned = self._estimate_inputs()
+        params = self._estimate_params()
+        n = estimates.EstimateRequest.from_params(style=self.chosen_style, params=params).n
+        rows = [EstimateRow(self.chosen_model, self.chosen_style, n, primary.total)]
+        for other in self.compare_models():
+            style = _compare_style(other)
+            if style is None:
+                continue
+            endpoint = selectors.default_endpoint(other) if style == Style.IMAGES else None
+            rows.append(
+                EstimateRow(other, style, 1, _estimate(endpoint or other, style, {}, cleaned).total)
+            )
+        total = sum((row.amount for row in rows), Decimal(0))
+        warnings = []
+        standings = spending.standing(self.user) or ()
+        for standing, whose in zip(standings, ("your", "the team's"), strict=False):
+            if standing.remaining is not None and total > standing.remaining:
+                left, asked = spending.refusal_figures(standing.remaining, total)
+                warnings.append(
+                    f"This would go over {whose} monthly budget: {left} is left and this "
+                    f"costs about {asked}. Generate will be refused."
+                )
+        return EstimateSummary(
+            primary=primary,
+            rows=rows,
+            total=total,
+            warnings=warnings,
+            simulated=bool(settings.OPENROUTER_EMULATED),
+        )
+
+
+@dataclass(frozen=True)
+class EstimateRow:
+    """One model's share of a submission: its jobs' images and estimated cost."""
+
+    model: ImageModel
+    style: str
+    images: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class EstimateSummary:
+    """The estimate of a whole submission, as the Generate page shows it."""
+
+    primary: estimates.Estimate
+    rows: list[EstimateRow]
+    total: Decimal
+    warnings: list[str] = field(default_factory=list)
+    simulated: bool = False
+
+    @property
+    def over_budget(self) -> bool:
+        return bool(self.warnings)
 
 
 def _estimate(
@@ -426,6 +642,40 @@ def _compare_style(model: ImageModel) -> str | None:
     """The style a compared model runs in: the Image API, else Chat Completions."""
     offered = selectors.offered_styles(model)
     return next((style for style in (Style.IMAGES, Style.CHAT) if style in offered), None)
+
+
+def reference_token(user: User, reference: Mapping[str, Any]) -> str:
+    """A signed token that carries one stored reference upload for ``user``."""
+    return signing.dumps({**reference, "user": user.pk}, salt=REFERENCE_SALT, compress=True)
+
+
+def read_reference_token(user: User, token: str) -> dict[str, Any] | None:
+    """The reference a token carries, when it is valid and ``user``'s; else None."""
+    try:
+        reference = signing.loads(token, salt=REFERENCE_SALT, max_age=REFERENCE_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(reference, dict) or reference.get("user") != user.pk:
+        return None
+    return {k: v for k, v in reference.items() if k != "user"}
+
+
+def _visible_reference(user: User, image_id: Any) -> dict[str, Any] | None:
+    """A gallery image the user may see, as a reference upload (raster images only)."""
+    if not image_id:
+        return None
+    try:
+        image = visible_images(user).filter(pk=image_id).first()
+    except (ValueError, ValidationError):
+        return None
+    if image is None or image.media_type == "image/svg+xml":
+        return None
+    return {
+        "kind": "upload",
+        "key": image.original_key,
+        "media_type": image.media_type,
+        "name": f"gallery image {str(image.pk)[:8]}.{image.extension}",
+    }
 
 
 def _visible_job(user: User, job_id: Any) -> Job | None:

@@ -8,8 +8,11 @@ process) holds a single pattern subscription to every job channel and hands
 each change to the streams watching that job. The first stream to need a
 changed job's card renders it, on a worker thread that gives its database
 connection back at once; every other stream of the process awaits that same
-render and sends the same bytes. Cards come in two variants, for viewers who
-may act on the job (its author and staff: Cancel, Retry) and for those who may
+render and sends the same bytes. Cards asked for within ``BATCH_SECONDS`` of
+each other are rendered together, from one read: when many jobs change at once
+(a burst of 200), the process reads them in a few queries instead of one
+connection checkout and two queries per job. Cards come in two variants, for viewers who
+may act on the job (its author and admins: Cancel, Retry) and for those who may
 only watch; a private job is shown only to the first kind.
 
 Redis pub/sub forgets across a restart, so a stream still sends every job's
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
 from django import db
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -45,6 +48,9 @@ logger = logging.getLogger(__name__)
 
 # Put on a stream's queue when the subscription is gone: the stream ends.
 BROKEN = None
+# How long a render waits for other cards to join it: short beside the 250 ms a
+# change may take to reach a page, long enough to gather one burst of messages.
+BATCH_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,10 @@ class Card:
         return permissions.can_manage(user, self)
 
     def event_for(self, user: Any) -> str | None:
-        """The event this viewer gets, or None when the job is not theirs to see."""
+        """The event this viewer gets, or None when the job is not theirs to see
+        (a private job), or the viewer's account is deactivated."""
+        if not getattr(user, "is_active", False):
+            return None
         if self.may_act(user):
             return self.for_actors
         return None if self.is_private else self.for_watchers
@@ -71,6 +80,27 @@ class Card:
 def sse(event: str, html: str) -> str:
     data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
     return f"event: {event}\n{data}\n\n"
+
+
+def release_request_thread() -> None:
+    """End the thread Django keeps for this request's synchronous parts.
+
+    Under ASGI each request runs its sync middleware on a thread of its own
+    (asgiref's per-request "thread-sensitive" executor), kept until the
+    response ends: an hour-long stream would hold an idle thread, its stack
+    and a descriptor the whole time. A stream calls this once the middleware
+    has run; a later sync call of the request simply starts a new thread,
+    which Django ends with the request. Nothing happens where asgiref keeps
+    these executors differently (the names are asgiref's own).
+    """
+    context_var = getattr(SyncToAsync, "thread_sensitive_context", None)
+    executors = getattr(SyncToAsync, "context_to_thread_executor", None)
+    context = context_var.get(None) if context_var is not None else None
+    if context is None or executors is None or getattr(context, "_executor", None) is not None:
+        return  # no per-request executor, or one its caller owns
+    executor = executors.pop(context, None)
+    if executor is not None:
+        executor.shutdown(wait=False)  # idle by now: its thread ends at once
 
 
 def render_cards(job_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Card]:
@@ -114,6 +144,8 @@ class Hub:
         self._renders: dict[uuid.UUID, tuple[int, asyncio.Task[dict[uuid.UUID, Card]]]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._subscribed: asyncio.Event = asyncio.Event()
+        self._batch: set[uuid.UUID] | None = None
+        self._batch_task: asyncio.Task[dict[uuid.UUID, Card]] | None = None
 
     @property
     def streams(self) -> int:
@@ -150,16 +182,39 @@ class Hub:
 
     async def card(self, job_id: uuid.UUID) -> Card | None:
         """The job's card as of its latest change, rendered once for every stream."""
-        version = self._versions.get(job_id, 0)
-        entry = self._renders.get(job_id)
-        if entry is None or entry[0] != version:
-            render = sync_to_async(render_cards, thread_sensitive=False)
-            task = asyncio.get_running_loop().create_task(render([job_id]))
-            entry = (version, task)
-            if job_id in self._watchers:  # cached only while someone watches
-                self._renders[job_id] = entry
-        cards = await asyncio.shield(entry[1])
-        return cards.get(job_id)
+        return (await self.cards([job_id])).get(job_id)
+
+    async def cards(self, job_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Card]:
+        """The cards of ``job_ids`` as of their latest changes (a job no longer
+        there is left out), each rendered once for every stream of the process."""
+        renders = {}
+        for job_id in job_ids:
+            version = self._versions.get(job_id, 0)
+            entry = self._renders.get(job_id)
+            if entry is None or entry[0] != version:
+                entry = (version, self._render_soon(job_id))
+                if job_id in self._watchers:  # cached only while someone watches
+                    self._renders[job_id] = entry
+            renders[job_id] = entry[1]
+        found = {}
+        for job_id, task in renders.items():
+            card = (await asyncio.shield(task)).get(job_id)
+            if card is not None:
+                found[job_id] = card
+        return found
+
+    def _render_soon(self, job_id: uuid.UUID) -> asyncio.Task[dict[uuid.UUID, Card]]:
+        """The render that will include ``job_id``: the one gathering now, or a new one."""
+        if self._batch is None or self._batch_task is None:
+            self._batch = set()
+            self._batch_task = asyncio.get_running_loop().create_task(self._render_batch())
+        self._batch.add(job_id)
+        return self._batch_task
+
+    async def _render_batch(self) -> dict[uuid.UUID, Card]:
+        await asyncio.sleep(BATCH_SECONDS)
+        ids, self._batch, self._batch_task = self._batch or set(), None, None
+        return await sync_to_async(render_cards, thread_sensitive=False)(ids)
 
     async def _ensure_reader(self) -> None:
         if self._reader is None or self._reader.done():

@@ -246,3 +246,23 @@ MEDIA_EXTENSIONS = {
     "image/svg+xml": "svg",
     "image/gif": "gif",
 }
+
+
+class GenerationPreference(models.Model):
+    """What a person last generated with, offered again on their next visit.
+
+    Written by ``generation.preferences.remember`` after each submission; read by
+    the Generate form through ``generation.preferences.preferences_for``.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generation_preference"
+    )
+    model_slug = models.CharField(max_length=200, blank=True)
+    style = models.CharField(max_length=20, choices=Style.choices, blank=True)
+    # Option values as the form names them (``aspect_ratio``, ``image_config.image_size``).
+    options = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.model_slug or 'no model yet'}"

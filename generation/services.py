@@ -28,10 +28,12 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from catalog import snapshot
 from catalog.models import Endpoint, ImageModel
 from generation import heartbeat, imaging, progress, spending, storage
 from generation.models import ACTIVE_STATUSES, Batch, Job, Status, Style
 from generation.openrouter import (
+    ErrorKind,
     GenerationResult,
     OpenRouterError,
     PartialImage,
@@ -40,6 +42,7 @@ from generation.openrouter import (
 )
 from generation.storing import STORAGE_FIRST_DELAY_SECONDS, STORAGE_MAX_DELAY_SECONDS, store_result
 from generation.transitions import fail_job, sentence, update_job
+from webapp import permissions
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +74,8 @@ def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
     """Create the jobs (several models = one batch) and queue them after commit.
 
     Their estimates are reserved against the budgets first; raises
-    ``spending.SpendRefused`` (nothing created) when they do not fit.
+    ``spending.SpendRefused`` (nothing created) when they do not fit, and
+    ``permissions.SpendingNotAllowed`` when the author may not spend (a viewer).
     """
     return submit_groups(author, [requests])[0]
 
@@ -79,9 +83,11 @@ def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
 def submit_groups(author: User, groups: Sequence[Sequence[JobRequest]]) -> list[list[Job]]:
     """``submit`` for several groups at once, all or none: the total estimate is
     reserved once (``spending.SpendRefused``, nothing created, when it does not
-    fit) and every job is created in one transaction. Returns each group's jobs."""
+    fit) and every job is created in one transaction. Returns each group's jobs.
+    Raises ``permissions.SpendingNotAllowed`` when the author may not spend."""
     if not groups or not all(groups):
         raise ValueError("nothing to submit")
+    permissions.require_spend(author)
     total = sum((r.estimated_cost for group in groups for r in group), Decimal(0))
     with transaction.atomic():
         spending.reserve(author, total)
@@ -94,8 +100,11 @@ def _create(author: User, requests: Sequence[JobRequest]) -> list[Job]:
         if len(requests) > 1
         else None
     )
+    # Stamped as sent now, since it is sent as soon as this commits: no second write.
+    now = timezone.now()
     jobs = [
         Job.objects.create(
+            enqueued_at=now,
             author=author,
             batch=batch,
             model=request.model,
@@ -115,19 +124,21 @@ def _create(author: User, requests: Sequence[JobRequest]) -> list[Job]:
         for request in requests
     ]
     for job in jobs:
-        transaction.on_commit(partial(enqueue, job.pk))
+        transaction.on_commit(partial(enqueue, job.pk, stamp=False))
     return jobs
 
 
-def enqueue(job_id: uuid.UUID, countdown: float = 0) -> None:
+def enqueue(job_id: uuid.UUID, countdown: float = 0, *, stamp: bool = True) -> None:
     """Send the job to the generation queue. A broker that is down leaves the job
     queued in the database with no ``enqueued_at``, and the next sweep (every
     30 s) sends it once the broker is back. One try, no retries: a submit must
-    not wait on a broker that does not answer (``CELERY_TASK_PUBLISH_RETRY``)."""
+    not wait on a broker that does not answer (``CELERY_TASK_PUBLISH_RETRY``).
+    ``stamp=False``: the caller already set ``enqueued_at`` to when it is sent."""
     from generation import tasks
 
-    eta = timezone.now() + timedelta(seconds=countdown)
-    Job.objects.filter(pk=job_id, status=Status.QUEUED).update(enqueued_at=eta)
+    if stamp:
+        eta = timezone.now() + timedelta(seconds=countdown)
+        Job.objects.filter(pk=job_id, status=Status.QUEUED).update(enqueued_at=eta)
     try:
         tasks.run_job.apply_async((str(job_id),), countdown=countdown)
     except Exception:  # kombu raises many types for a broker that does not answer
@@ -181,18 +192,57 @@ def claim(job_id: uuid.UUID) -> Job | None:
     """Take a queued job for this worker, or None if someone else has it (or it
     was canceled, or a redelivered message arrives after it ran)."""
     now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING,
-        stage="Starting",
-        progress=5,
-        started_at=now,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
-        return None
+    fields: dict[str, Any] = {
+        "status": Status.RUNNING,
+        "stage": "Starting",
+        "progress": 5,
+        "started_at": now,
+        "heartbeat_at": now,
+    }
+    if db.connection.features.can_return_columns_from_insert:
+        job = _claim_returning(job_id, fields)
+        if job is None:
+            return None
+    else:
+        claimed = Job.objects.filter(pk=job_id, status=Status.QUEUED).update(
+            attempts=F("attempts") + 1, **fields
+        )
+        if not claimed:
+            return None
+        job = Job.objects.get(pk=job_id)
     progress.publish(job_id, Status.RUNNING)
-    return Job.objects.select_related("model", "endpoint").get(pk=job_id)
+    # Its model and endpoint from the process's catalog copy; a retired one
+    # (not in it) is read when first used.
+    catalog = snapshot.current()
+    model = catalog.by_id.get(job.model_id) if job.model_id else None
+    if model is not None:
+        job.model = model
+    endpoint = catalog.endpoints.get(job.endpoint_id) if job.endpoint_id else None
+    if endpoint is not None:
+        job.endpoint = endpoint
+    return job
+
+
+def _claim_returning(job_id: uuid.UUID, fields: dict[str, Any]) -> Job | None:
+    """The conditional claim and the read of the claimed row as one statement
+    (UPDATE … RETURNING): the worker's first query instead of two."""
+    connection = db.connection
+    meta = Job._meta
+    by_name = {field.name: field for field in meta.concrete_fields}
+
+    def column(name: str) -> str:
+        return connection.ops.quote_name(str(by_name[name].column))
+
+    values = [by_name[name].get_db_prep_save(value, connection) for name, value in fields.items()]
+    # Only the model's own table and column names go into the text; values are parameters.
+    table = connection.ops.quote_name(meta.db_table)
+    assignments = ", ".join(f"{column(name)} = %s" for name in fields)
+    returning = ", ".join(column(name) for name in by_name)
+    sql = f"UPDATE {table} SET {assignments}, {column('attempts')} = {column('attempts')} + 1 "  # noqa: S608
+    sql += f"WHERE {column('id')} = %s AND {column('status')} = %s RETURNING {returning}"
+    pk = by_name["id"].get_db_prep_value(job_id, connection)
+    rows = list(Job.objects.raw(sql, [*values, pk, Status.QUEUED]))
+    return rows[0] if rows else None
 
 
 def run(job_id: uuid.UUID) -> None:
@@ -393,13 +443,16 @@ def _handle_upstream_error(job: Job, exc: OpenRouterError, seconds: float) -> No
                 settings.DARKROOM_RETRY_BACKOFF_SECONDS * 2**job.transient_failures,
             ),
         )
+        # The card counts down to enqueued_at itself: the stage names only the
+        # reason, so that it never states a second, different wait.
         requeued = update_job(
             job.pk,
             (Status.RUNNING, Status.STREAMING),
             status=Status.QUEUED,
             upstream_started_at=None,
             transient_failures=F("transient_failures") + 1,
-            stage=f"{exc.user_message} Trying again in {delay:.0f} s.",
+            enqueued_at=timezone.now() + timedelta(seconds=delay),
+            stage=_retry_reason(exc),
             progress=0,
             previews=0,
             **cost_fields,
@@ -418,3 +471,10 @@ def _handle_upstream_error(job: Job, exc: OpenRouterError, seconds: float) -> No
     if unknown_charge and "charged" not in message:
         message += " OpenRouter may still have charged for it."
     fail_job(job, exc.kind.value, message)
+
+
+def _retry_reason(exc: OpenRouterError) -> str:
+    """Why a job waits to be tried again, without the provider's own "try again in"."""
+    if exc.kind == ErrorKind.RATE_LIMITED:
+        return "OpenRouter is rate limiting us."
+    return sentence(exc.user_message)[:200]

@@ -11,14 +11,16 @@ count it, is a fact about the job and lives here too (``charged_expression``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from django.contrib.auth.models import User
-from django.db.models import DecimalField, Value
+from django.db.models import DecimalField, QuerySet, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from generation.models import MONEY_DIGITS, MONEY_PLACES, Style
+from generation.models import MONEY_DIGITS, MONEY_PLACES, Job, Style
 
 ZERO = Decimal(0)
 # Chat and tool answers carry a ``gen-…`` id whose cost ``GET /generation``
@@ -40,7 +42,11 @@ class SpendPolicy(Protocol):
         ``reserved_cost`` is set: locks taken here are held until it commits."""
 
     def standing(self, user: User) -> Any:
-        """What the Generate page shows about ``user``'s spending (None: nothing)."""
+        """What the Generate page shows about ``user``'s spending (None: nothing);
+        the budgets policy answers ``(own, team)`` standings with ``remaining``."""
+
+    def refusal_figures(self, remaining: Decimal, requested: Decimal) -> tuple[str, str]:
+        """What is left and what a refused spend costs, as amounts to show."""
 
 
 class _Unlimited:
@@ -49,6 +55,9 @@ class _Unlimited:
 
     def standing(self, user: User) -> Any:
         return None
+
+    def refusal_figures(self, remaining: Decimal, requested: Decimal) -> tuple[str, str]:
+        return f"${remaining:f}", f"${requested:f}"
 
 
 _policy: SpendPolicy = _Unlimited()
@@ -66,6 +75,22 @@ def reserve(user: User, amount: Decimal) -> None:
 
 def standing(user: User) -> Any:
     return _policy.standing(user)
+
+
+def refusal_figures(remaining: Decimal, requested: Decimal) -> tuple[str, str]:
+    return _policy.refusal_figures(remaining, requested)
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    """Midnight on the first of this month, local time: where monthly budgets start."""
+    now = timezone.localtime(now or timezone.now())
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def month_jobs(user: User | None, since: datetime | None = None) -> QuerySet[Job]:
+    """This month's jobs (since ``since``), of ``user`` or (None) of everyone."""
+    jobs = Job.objects.filter(created_at__gte=since or month_start())
+    return jobs.filter(author=user) if user is not None else jobs
 
 
 def charged_expression() -> Coalesce:

@@ -136,17 +136,19 @@ def _save_image(job: Job, index: int, verified: imaging.VerifiedImage) -> Image:
             job, storage.thumbnail_key(sha, verified.thumbnail_media_type), verified.thumbnail
         )
     )
-    image, _ = Image.objects.get_or_create(
-        job=job,
-        index=index,
-        defaults={
-            "original_key": original,
-            "thumbnail_key": thumbnail,
-            "media_type": verified.media_type,
-            "width": verified.width,
-            "height": verified.height,
-            "bytes": len(verified.data),
-            "sha256": sha,
-        },
-    )
-    return image
+    try:
+        # One INSERT: a job's images are stored once (its status moved to storing
+        # conditionally), so the unique (job, index) only guards against a bug.
+        return Image.objects.create(
+            job=job,
+            index=index,
+            original_key=original,
+            thumbnail_key=thumbnail,
+            media_type=verified.media_type,
+            width=verified.width,
+            height=verified.height,
+            bytes=len(verified.data),
+            sha256=sha,
+        )
+    except db.IntegrityError:
+        return Image.objects.get(job=job, index=index)

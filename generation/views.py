@@ -23,8 +23,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from generation import live, progress, selectors, services, spending, storage
-from generation.forms import GenerateForm
+from generation import (
+    live,
+    preferences,
+    progress,
+    selectors,
+    services,
+    spending,
+    storage,
+    studio,
+    usage,
+)
+from generation.forms import GenerateForm, read_reference_token
 from webapp import htmx, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
@@ -36,6 +46,17 @@ KEEPALIVE_SECONDS = 15
 def generate(request: AuthenticatedRequest) -> HttpResponse:
     """The Generate page. A valid POST queues the job(s) and shows them live;
     an invalid one re-renders the form with a message on each bad field."""
+    if request.method == "GET" and not permissions.can_spend(request.user):
+        # A viewer's home is the gallery: the form would only be refused.
+        messages.info(request, permissions.SpendingNotAllowed.message)
+        return redirect("gallery:index")
+    if request.method == "POST" and not permissions.can_spend(request.user):
+        return render(
+            request,
+            "team/forbidden.html",
+            {"reason": permissions.SpendingNotAllowed.message},
+            status=403,
+        )
     if request.method == "POST":
         form = GenerateForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
@@ -44,6 +65,17 @@ def generate(request: AuthenticatedRequest) -> HttpResponse:
             except spending.SpendRefused as exc:
                 form.add_error(None, exc.message)
             else:
+                preferences.remember(
+                    request.user,
+                    model_slug=form.cleaned_data["model"].slug,
+                    style=form.chosen_style,
+                    options={
+                        name: request.POST.get(form_name)
+                        for form_name, name in form.option_names.items()
+                    },
+                )
+                if len(jobs) > 1:  # a comparison opens side by side
+                    return _to(request, reverse("generation:job", kwargs={"job_id": jobs[0].pk}))
                 if not request.htmx:
                     messages.success(request, f"Queued {len(jobs)} job(s).")
                     return redirect("generation:job", job_id=jobs[0].pk)
@@ -59,6 +91,7 @@ def generate(request: AuthenticatedRequest) -> HttpResponse:
 
 def _generate_context(request: AuthenticatedRequest, form: GenerateForm) -> dict[str, Any]:
     jobs = selectors.recent_jobs(request.user)
+    studio.annotate_prices(form.model_list)
     return {
         "form": form,
         "jobs": jobs,
@@ -84,17 +117,63 @@ def estimate(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def job_detail(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
+    """One job, or its whole comparison side by side (the primary model first,
+    the prompt once, the batch's total)."""
     job = selectors.job_for(request.user, job_id)
-    siblings = (
-        selectors.cards(request.user, job.batch.jobs.values_list("pk", flat=True))
-        if job.batch is not None
-        else [job]
-    )
+    if job.batch is not None:
+        ids = job.batch.jobs.order_by("created_at", "pk").values_list("pk", flat=True)
+        siblings = selectors.cards(request.user, ids)
+    else:
+        siblings = selectors.cards(request.user, [job.pk])
     return render(
         request,
         "generation/job.html",
-        {"job": job, "jobs": siblings, "watch": [j.pk for j in siblings if j.is_active]},
+        {
+            "job": job,
+            "jobs": siblings,
+            "watch": [j.pk for j in siblings if j.is_active],
+            "batch_total": usage.batch_total(siblings),
+            "compare": job.batch is not None,
+        },
     )
+
+
+@require_GET
+def job_reference(request: AuthenticatedRequest, job_id: uuid.UUID, index: int) -> HttpResponse:
+    """A job's uploaded reference image, for whoever may see the job."""
+    job = selectors.job_for(request.user, job_id)
+    uploads = [r for r in job.references if r.get("kind") == "upload"]
+    if not 0 <= index < len(uploads):
+        raise Http404("This job has no such reference image.")
+    return _reference_bytes(uploads[index])
+
+
+@require_GET
+def kept_reference(request: AuthenticatedRequest) -> HttpResponse:
+    """A reference carried by the form (``?token=``), for the user it was signed for."""
+    reference = read_reference_token(request.user, request.GET.get("token", ""))
+    if reference is None:
+        raise Http404("This reference has expired.")
+    return _reference_bytes(reference)
+
+
+def _reference_bytes(reference: dict[str, Any]) -> HttpResponse:
+    try:
+        data = storage.read(reference["key"])
+    except (FileNotFoundError, KeyError):
+        raise Http404("The reference image is gone from storage.") from None
+    response = HttpResponse(data, content_type=reference.get("media_type", "image/png"))
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def my_usage(request: AuthenticatedRequest) -> HttpResponse:
+    """My usage: this month's spend against the budgets, by model, the most
+    expensive jobs, and every job of mine, newest first (``?page=``)."""
+    context = usage.usage_for(request.user, request.GET.get("page"))
+    return render(request, "generation/usage.html", context)
 
 
 @require_GET
@@ -114,7 +193,7 @@ def _card(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
 def job_cancel(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
     job = selectors.job_for(request.user, job_id)
     if not permissions.can_manage(request.user, job):
-        return HttpResponse("Only the author or staff can cancel this job.", status=403)
+        return HttpResponse("Only the job's author or an admin can cancel this job.", status=403)
     if not services.cancel(job):
         messages.info(request, "The job had already finished.")
     if request.htmx:
@@ -125,8 +204,8 @@ def job_cancel(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse
 @require_POST
 def job_retry(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
     job = selectors.job_for(request.user, job_id)
-    if not permissions.can_manage(request.user, job):
-        return HttpResponse("Only the author or staff can retry this job.", status=403)
+    if not permissions.can_manage(request.user, job) or not permissions.can_spend(request.user):
+        return HttpResponse("Only the job's author or an admin can retry this job.", status=403)
     try:
         new_job = services.retry(job, request.user)
     except spending.SpendRefused as exc:
@@ -237,6 +316,7 @@ async def events(request: AuthenticatedRequest) -> HttpResponseBase:
     await sync_to_async(_give_connection_back)()
 
     async def stream() -> AsyncIterator[str]:
+        live.release_request_thread()  # the middleware has run: no thread per open page
         hub = live.hub()
         try:
             async with hub.watch(job_ids) as changes:
@@ -260,18 +340,28 @@ async def events(request: AuthenticatedRequest) -> HttpResponseBase:
                     if live.BROKEN in changed:
                         yield ": progress channel unavailable\n\n"
                         return
-                    for job_id in dict.fromkeys(changed):
-                        if job_id is None or job_id not in final:
-                            continue
-                        card = await hub.card(job_id)
+                    # Every changed job's card asked for at once: rendered together.
+                    wanted = [
+                        job_id
+                        for job_id in dict.fromkeys(changed)
+                        if job_id is not None and job_id in final
+                    ]
+                    cards = await hub.cards(wanted)
+                    # One write per wake-up, whatever the number of cards: with
+                    # thousands of open streams, each write is what a change costs.
+                    updates = []
+                    for job_id in wanted:
+                        card = cards.get(job_id)
                         update = card.event_for(user) if card else None
                         if card is None or update is None:
                             continue
-                        yield update
+                        updates.append(update)
                         final[job_id] = card.is_final
                     if all(final.values()):
-                        yield live.sse("close", "")
+                        yield "".join(updates) + live.sse("close", "")
                         return
+                    if updates:
+                        yield "".join(updates)
         except ConnectionError:
             # The page falls back to polling and reconnects; nothing is lost.
             yield ": progress channel unavailable\n\n"

@@ -169,6 +169,21 @@ def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
         os.killpg(process.pid, signum)
 
 
+def raise_open_file_limit() -> tuple[int, int]:
+    """Raise the soft limit on open files to the hard one, for this process and
+    the children it starts: every open live-progress page holds one socket in
+    the web server, and the usual soft limit of 1,024 would refuse new
+    connections (every page, not only streams) at about a thousand open pages.
+    Returns the (soft, hard) limits now in force."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
 def main() -> int:
     supervisor = Supervisor()
     supervisor.install_signal_handlers()
@@ -186,6 +201,8 @@ def run(supervisor: Supervisor) -> int:
     from dotenv import load_dotenv
 
     load_dotenv(ROOT / ".env", override=False)
+    soft, _ = raise_open_file_limit()
+    say(f"open-file limit {soft} (the web server needs one per open page)")
     var = Path(os.environ.get("DARKROOM_VAR_DIR") or ROOT / "var")
     (var / "media").mkdir(parents=True, exist_ok=True)
 

@@ -20,6 +20,17 @@ from tests.settings import SERVICES
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _fresh_catalog_snapshot() -> Iterator[None]:
+    """Each test reads the catalog its own database holds: this process's copy
+    (catalog.snapshot) may hold a previous test's rolled-back rows."""
+    from catalog import snapshot
+
+    snapshot.clear()
+    yield
+    snapshot.clear()
+
+
 @pytest.fixture
 def make_user(db: None) -> Any:
     counter = iter(range(1, 10_000))

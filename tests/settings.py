@@ -16,6 +16,10 @@ from tests import services as _services
 for _name in ("OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "DJANGO_SECRET_KEY", "S3_BUCKET"):
     os.environ.pop(_name, None)
 os.environ["DJANGO_DEBUG"] = "1"
+# Sign-in failures are counted per address in Redis for the whole run; the
+# suite's many deliberate failures from 127.0.0.1 must not lock later tests
+# out. tests/team lowers the limit in-process where it tests it.
+os.environ["DARKROOM_LOGIN_ATTEMPTS"] = "1000"
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the
 # tests make around it are still synchronous.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -13,11 +13,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are created on the profile page (the only place the secret is shown);
     here staff can see who has which and revoke them. The digest is never shown."""
 
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["name", "prefix", "user__username"]
     list_select_related = ["user"]
-    fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    fields = ("user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
     readonly_fields = fields
     actions = ["revoke"]
 

@@ -66,7 +66,7 @@ class ApiTokenMiddleware:
             return unauthorized("The Authorization header has no token.")
         token = tokens.authenticate(raw)
         if token is None:
-            return unauthorized("This API token is unknown or has been revoked.")
+            return unauthorized("This API token is unknown, expired or revoked.")
         _login(request, token.user)
         request.api_token = token  # type: ignore[attr-defined]
         request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]

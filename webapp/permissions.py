@@ -1,38 +1,55 @@
 """Who may do what: the one place the app decides it.
 
-Every view, service, admin action and API endpoint asks these functions rather
-than reading ``is_staff`` or comparing author ids itself, so a change of rules
-(roles, say) happens here and nowhere else.
+Every view, service, admin action, API endpoint and the event stream asks
+these functions rather than reading ``is_staff`` or comparing author ids
+itself, so a change of rules happens here and nowhere else. Roles (admin,
+member, viewer) live in the team app (``team.roles``); this module is the
+stable name the rest of the project imports. Templates reach the same rules
+through ``{% load permissions %}``.
 
-Today there are two kinds of people: staff (the admins) and everyone else
-(members). An object someone "manages" is one they made: a job (its author),
-an image (its job's author) or anything else with an ``author_id``.
+An object someone "manages" is one they made: a job (its author), an image
+(its job's author), a board (its owner) or anything else with an
+``author_id``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+from team import roles
 
 
-class Person(Protocol):
-    """A signed-in ``User`` or an ``AnonymousUser``."""
+class SpendingNotAllowed(PermissionDenied):
+    """The person may not submit or retry jobs (a viewer, or deactivated)."""
 
-    @property
-    def pk(self) -> Any: ...
+    message = "Your role is viewer: you can browse the gallery and history but not generate. Ask an admin to make you a member."
 
-    @property
-    def is_staff(self) -> bool: ...
-
-    @property
-    def is_active(self) -> bool: ...
-
-    @property
-    def is_authenticated(self) -> bool: ...
+    def __init__(self) -> None:
+        super().__init__(self.message)
 
 
-def is_admin(user: Person) -> bool:
-    """Staff: they see the Costs page, set budgets, start catalog syncs and settle charges."""
-    return bool(user.is_authenticated and user.is_staff)
+def is_admin(user: Any) -> bool:
+    """Runs the team: members, budgets, the Costs page, catalog syncs, settling charges."""
+    return roles.is_admin(user)
+
+
+def can_spend(user: Any) -> bool:
+    """Submitting or retrying jobs through pages, the API or a token: admins and members."""
+    return roles.can_spend(user)
+
+
+def can_manage(user: Any, obj: Any) -> bool:
+    """Acting on a job, image or board (cancel, retry, delete, watch a private
+    job's progress): its author or owner, or an admin. Viewers manage nothing."""
+    return roles.can_manage(user, obj)
+
+
+def require_spend(user: Any) -> None:
+    """Raise ``SpendingNotAllowed`` unless ``user`` may spend."""
+    if not roles.can_spend(user):
+        raise SpendingNotAllowed
 
 
 def author_id_of(obj: Any) -> Any:
@@ -45,16 +62,6 @@ def author_id_of(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} has no author")
 
 
-def is_author(user: Person, obj: Any) -> bool:
-    """``user`` made ``obj`` (a job, an image, a batch…)."""
-    return bool(user.is_authenticated and author_id_of(obj) == user.pk)
-
-
-def can_manage(user: Person, obj: Any) -> bool:
-    """The author or staff: they may cancel, retry, delete, watch a private job's progress."""
-    return is_admin(user) or is_author(user, obj)
-
-
-def can_spend(user: Person) -> bool:
-    """May start work that costs money. Every active account may, within its budgets."""
-    return bool(user.is_authenticated and user.is_active)
+def is_author(user: Any, obj: Any) -> bool:
+    """``user`` made ``obj`` (a job, an image, a batch…), whatever their role now."""
+    return bool(getattr(user, "is_authenticated", False) and author_id_of(obj) == user.pk)

@@ -11,9 +11,11 @@ from typing import Any
 import dj_database_url
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from dotenv import load_dotenv
 
+from team import config as _team_config
 from webapp import env
 from webapp.limits import GenerationLimits, served_url
 
@@ -60,6 +62,12 @@ INSTALLED_APPS = [
     "generation",
     "gallery",
     "costs",
+    "team",
+    # Single sign-on: allauth's OpenID Connect client (team/sso.py decides who may sign in).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +87,8 @@ MIDDLEWARE = [
     # Every page and endpoint needs a login unless its view says otherwise
     # (@login_not_required: the login page and /healthz).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "team.middleware.LastSeenMiddleware",  # the Members page's "last seen"
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -101,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "webapp.context_processors.darkroom",
+                "team.context_processors.team",
             ],
         },
     },
@@ -178,6 +189,47 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+
+# Team: sign-in, single sign-on, invitations (see README, "Team").
+# With DARKROOM_PASSWORD_LOGIN=0 no password is accepted anywhere (login page,
+# admin, invitations, password reset): only the identity provider signs people in.
+DARKROOM_PASSWORD_LOGIN = env.boolean("DARKROOM_PASSWORD_LOGIN", True)
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend"
+    if DARKROOM_PASSWORD_LOGIN
+    else "team.backends.NoPasswordBackend"
+]
+DARKROOM_OIDC = _team_config.oidc_provider()
+DARKROOM_SSO_EMAIL_DOMAINS = _team_config.email_domains()
+if not DARKROOM_PASSWORD_LOGIN and DARKROOM_OIDC is None:
+    raise ImproperlyConfigured(
+        "DARKROOM_PASSWORD_LOGIN=0 needs single sign-on: set DARKROOM_OIDC_CLIENT_ID and "
+        "DARKROOM_OIDC_ISSUER_URL, or nobody could sign in."
+    )
+DARKROOM_INVITATION_DAYS = env.integer(
+    "DARKROOM_INVITATION_DAYS", 7, minimum=1, maximum=90, unit="days"
+)
+# Failed sign-ins (per address and per username) and bad invitation links (per
+# address) allowed in a 15-minute window, counted in the Redis cache.
+DARKROOM_LOGIN_ATTEMPTS = env.integer("DARKROOM_LOGIN_ATTEMPTS", 10, minimum=1, maximum=1000)
+PASSWORD_RESET_TIMEOUT = 3600 * 3
+globals().update(_team_config.email_settings(DEBUG))
+
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "APPS": [DARKROOM_OIDC] if DARKROOM_OIDC else [],
+        "OAUTH_PKCE_ENABLED": True,
+        "SCOPE": ["openid", "profile", "email"],
+    }
+}
+SOCIALACCOUNT_ADAPTER = "team.sso.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "team.sso.AccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in button POSTs, with CSRF
+SOCIALACCOUNT_STORE_TOKENS = False
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.string("DJANGO_TIME_ZONE", "UTC")
@@ -358,6 +410,13 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+if DARKROOM_OIDC:
+    # The SSO button's form is answered with a redirect to the identity
+    # provider, and browsers apply form-action to that redirect too.
+    SECURE_CSP["form-action"] = [
+        CSP.SELF,
+        _team_config.origin(DARKROOM_OIDC["settings"]["server_url"]),
+    ]
 
 LOGGING = {
     "version": 1,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db.models import Q
@@ -29,12 +29,16 @@ def digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create(user: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for ``user``; returns the row and the plain token, which is
-    not kept anywhere and cannot be shown again."""
+def create(user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token for ``user`` (refused after ``expires_at`` when given); returns
+    the row and the plain token, which is not kept anywhere and cannot be shown again."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name.strip(), prefix=raw[:PREFIX_LENGTH], digest=digest(raw)
+        user=user,
+        name=name.strip(),
+        prefix=raw[:PREFIX_LENGTH],
+        digest=digest(raw),
+        expires_at=expires_at,
     )
     return token, raw
 
@@ -50,7 +54,7 @@ def revoke(token: ApiToken) -> bool:
 
 def authenticate(raw: str) -> ApiToken | None:
     """The live token matching ``raw`` (with its user loaded), or None when it is
-    unknown, revoked, or belongs to a deactivated user."""
+    unknown, revoked, expired, or belongs to a deactivated user."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     token = (
@@ -58,7 +62,7 @@ def authenticate(raw: str) -> ApiToken | None:
         .filter(digest=digest(raw), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not token.user.is_active:
+    if token is None or token.is_expired or not token.user.is_active:
         return None
     touch(token)
     return token

@@ -34,7 +34,7 @@ class TokenAuth(HttpBearer):
             return resolved.user
         found = tokens.authenticate(token.strip())
         if found is None:
-            raise ApiError(401, "unauthorized", "This API token is unknown or has been revoked.")
+            raise ApiError(401, "unauthorized", "This API token is unknown, expired or revoked.")
         return found.user
 
 

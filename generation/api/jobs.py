@@ -168,6 +168,8 @@ def _submit(user: User, groups: list[list[services.JobRequest]]) -> list[list[Jo
     except spending.SpendRefused as exc:
         # 402 as OpenRouter answers when credit runs out: the request was fine.
         raise ApiError(402, "budget_exceeded", exc.message) from None
+    except permissions.SpendingNotAllowed as exc:
+        raise ApiError(403, "forbidden", exc.message) from None
 
 
 def _created(request: HttpRequest, group: list[Job]) -> dict[str, Any]:
@@ -331,7 +333,7 @@ def cancel_job(request: HttpRequest, job_id: uuid.UUID) -> Any:
     user = caller(request)
     job = _job(user, job_id)
     if not permissions.can_manage(user, job):
-        raise ApiError(403, "forbidden", "Only the job's author or staff can cancel it.")
+        raise ApiError(403, "forbidden", "Only the job's author or an admin can cancel it.")
     if job.is_final or not services.cancel(job):
         current = Job.objects.filter(pk=job.pk).values_list("status", flat=True).first()
         raise ApiError(409, "conflict", f"The job has already ended ({current}).")

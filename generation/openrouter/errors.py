@@ -267,7 +267,7 @@ def _restore_error(state: dict[str, Any]) -> OpenRouterError:
     return error
 
 
-# Kinds by HTTP status (OPENROUTER.md, "Errors and limits"). 502 is retryable
+# Kinds by HTTP status (OpenRouter's "Errors and limits"). 502 is retryable
 # because /images billing is all-or-nothing and a failed generation is not
 # charged; 524 is Cloudflare's idle timeout before any answer was produced.
 _STATUS_KINDS: dict[int, ErrorKind] = {

@@ -200,7 +200,7 @@ class TestOneSyncAtATime:
 
 
 class TestPayloadShapes:
-    """Real shapes from OPENROUTER.md, served at the HTTP edge."""
+    """Real shapes of recorded OpenRouter answers, served at the HTTP edge."""
 
     def test_pure_image_models_exponent_prices_and_missing_optional_keys(
         self, fake_openrouter: FakeOpenRouter

@@ -82,7 +82,8 @@ def test_open_an_image_favourite_it_and_remix_it(
     login(user)
     page.goto(f"{live_server.url}/gallery/")
 
-    page.locator(f"{TILES} a").first.click()
+    page.locator(f"{TILES} a.tile-link").first.click()  # opens the viewer
+    page.click("[data-testid=lightbox-details]")
     page.wait_for_url(f"{live_server.url}/gallery/{image.pk}/")
     assert page.locator("[data-testid=prompt]").inner_text() == "a copper kettle on a stove"
     full = page.locator("[data-testid=full-image]")
@@ -197,7 +198,13 @@ def test_history_copies_a_prompt_and_runs_it_again(
     # The job page watches its job over server-sent events, which the WSGI live
     # server would hold open for good: this test only needs the page itself.
     page.route("**/events?*", lambda route: route.abort())
-    group.get_by_role("button", name="Run again").click()
+    # Run again says what it costs and asks before anything is spent.
+    group.locator("[data-testid=run-again-open]").click()
+    confirm = group.locator("[data-testid=run-again]")
+    confirm.wait_for()
+    assert "It will cost about $0.05" in " ".join(confirm.inner_text().split())
+    assert Job.objects.count() == 1  # nothing queued yet
+    confirm.get_by_role("button", name="Spend about $0.05").click()
     page.wait_for_url(lambda url: "/jobs/" in url)
     new = Job.objects.exclude(pk=original.job_id).get()
     assert page.url == f"{live_server.url}/jobs/{new.pk}/"

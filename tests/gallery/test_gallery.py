@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from gallery import selectors
+from gallery import selectors, services
 from gallery.models import Board, BoardItem, Favourite
 from gallery.paging import Cursor, Filters
 from generation.models import Style
@@ -279,3 +279,70 @@ def test_a_board_page_is_the_gallery_filtered_by_the_board(
     assert tile_ids(response) == [str(on_board.pk)]
     assert f'href="/gallery/{on_board.pk}/?board={board.pk}"' in response.text
     assert user_client.get("/gallery/boards/99999/").status_code == 404
+
+
+def test_a_chosen_cover_shows_only_while_the_viewer_may_see_it(
+    user: User, bob: User, user_client: Client, bob_client: Client
+) -> None:
+    public = make_image(bob, "a public kite")
+    secret = make_image(user, "my secret kite", private=True)
+    board = Board.objects.create(name="Kites", created_by=user)
+    board.items.create(image=public, added_by=bob)
+    board.items.create(image=secret, added_by=user)
+    services.set_cover(board, secret)
+
+    assert f"/media/{secret.pk}/thumbnail" in user_client.get("/gallery/boards/").text
+    seen_by_bob = bob_client.get("/gallery/boards/").text
+    assert str(secret.pk) not in seen_by_bob
+    assert f"/media/{public.pk}/thumbnail" in seen_by_bob
+
+
+def test_a_cover_must_be_on_the_board(user: User, user_client: Client) -> None:
+    elsewhere = make_image(user, "a kite elsewhere")
+    board = Board.objects.create(name="Kites", created_by=user)
+
+    response = user_client.post(f"/gallery/boards/{board.pk}/cover", {"image": str(elsewhere.pk)})
+
+    assert response.status_code == 400
+    assert "Only an image on the board can be its cover." in response.text
+    board.refresh_from_db()
+    assert board.cover_id is None
+    assert user_client.post(f"/gallery/boards/{board.pk}/cover", {"image": "x"}).status_code == 400
+    assert user_client.post("/gallery/boards/999999/cover", {"image": "x"}).status_code == 404
+
+
+def test_board_edits_refuse_bad_input_with_a_message_and_change_nothing(
+    user: User, bob: User, user_client: Client, bob_client: Client
+) -> None:
+    image = make_image(user, "a kite")
+    board = Board.objects.create(name="Kites", description="Old words", created_by=user)
+    board.items.create(image=image, added_by=user)
+    edit = f"/gallery/boards/{board.pk}/edit"
+
+    blank = user_client.post(edit, {"name": "   ", "description": "new"})
+    nul = user_client.post(edit, {"name": "Ki\x00tes", "description": "new"})
+    removed_elsewhere = user_client.post(
+        "/gallery/selection", {"action": "remove", "image": str(image.pk), "from_board": "nope"}
+    )
+    not_starter = bob_client.post(f"/gallery/boards/{board.pk}/delete")
+
+    assert blank.status_code == 400
+    assert "Give the board a name." in blank.text
+    assert nul.status_code == 400
+    assert removed_elsewhere.status_code == 404
+    assert "That board does not exist any more." in removed_elsewhere.text
+    assert not_starter.status_code == 403
+    board.refresh_from_db()
+    assert (board.name, board.description) == ("Kites", "Old words")
+    assert BoardItem.objects.filter(board=board, image=image).exists()
+    assert user_client.get("/gallery/boards/999999/delete").status_code == 404
+    assert user_client.get(edit).status_code == 405
+
+
+def test_staff_may_delete_anyones_board(bob: User, staff_client: Client) -> None:
+    board = Board.objects.create(name="Kites", created_by=bob)
+
+    response = staff_client.post(f"/gallery/boards/{board.pk}/delete")
+
+    assert response.status_code == 302
+    assert not Board.objects.filter(pk=board.pk).exists()

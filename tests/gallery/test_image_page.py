@@ -129,7 +129,7 @@ def test_favourites_are_per_person_and_counted_for_all(
     assert (
         'data-testid="favourite-count" title="How many people made it a favourite">1<' in bob_page
     )
-    assert "♥ 1" in bob_client.get("/gallery/").text
+    assert 'data-testid="tile-favourite-count">1<' in bob_client.get("/gallery/").text
 
     off = user_client.post(url, {"on": "0"})
 

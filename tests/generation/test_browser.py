@@ -42,7 +42,14 @@ def test_submit_watch_progress_and_see_the_image(page: Any, asgi_server: str, us
     card.locator("[data-testid=job-images] img").wait_for(timeout=30_000)
     assert page.locator("[data-testid=job-card]").first.get_attribute("data-status") == "succeeded"
     image = page.locator("[data-testid=job-images] img").first
-    assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 0
+    loaded = page.evaluate(
+        """(img) => img.complete ? img.naturalWidth : new Promise((done) => {
+             img.addEventListener('load', () => done(img.naturalWidth));
+             img.addEventListener('error', () => done(0));
+           })""",
+        image.element_handle(),
+    )
+    assert loaded > 0
     assert page.url == f"{asgi_server}/"  # never reloaded
     assert streams, "progress arrived over one server-sent event stream"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from generation import progress
+from generation import live, progress
 from generation.models import Job, Status
 from tests.concurrency import run_async
 from tests.generation.conftest import job_request
@@ -136,3 +137,61 @@ def test_cancel_through_htmx_answers_with_the_card(user: User, user_client: Clie
     assert response.status_code == 200
     assert f'id="job-{job.pk}"' in response.text
     assert 'data-status="canceled"' in response.text
+
+
+def _server_threads(base_url: str) -> int:
+    """Threads of the uvicorn process serving ``base_url`` (found by its --port)."""
+    port = base_url.rsplit(":", 1)[1]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            args = cmdline.read_bytes().split(b"\0")
+            if b"uvicorn" in b" ".join(args) and port.encode() in args:
+                status = (cmdline.parent / "status").read_text()
+                return int(
+                    next(
+                        line for line in status.splitlines() if line.startswith("Threads:")
+                    ).split()[1]
+                )
+    raise AssertionError(f"no uvicorn process on port {port}")
+
+
+def test_open_streams_hold_no_thread_each(asgi_server: str, user: User) -> None:
+    job = waiting_job(user, "watched without threads")
+
+    async def scenario() -> int:
+        async with open_streams(asgi_server, session_cookie(user), f"jobs={job.pk}", STREAMS) as (
+            _,
+            streams,
+        ):
+            await asyncio.gather(*(read_event(r, lines) for r, lines in streams))
+            return _server_threads(asgi_server)
+
+    # Django runs each request's sync middleware on a thread kept until the
+    # response ends; an open stream gives it back (generation.live.release_request_thread).
+    assert run_async(scenario()) < STREAMS
+
+
+def test_cards_asked_for_together_are_rendered_from_one_read(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = [waiting_job(user, f"changed at once {index}") for index in range(3)]
+    reads: list[set[Any]] = []
+    render = live.render_cards
+
+    def counting(job_ids: Any) -> Any:
+        ids = set(job_ids)
+        reads.append(ids)
+        return render(ids)
+
+    monkeypatch.setattr(live, "render_cards", counting)
+
+    async def scenario() -> dict[Any, live.Card]:
+        hub = live.Hub()
+        async with hub.watch([job.pk for job in jobs]):
+            return await hub.cards([job.pk for job in jobs])
+
+    cards = run_async(scenario())
+
+    assert set(cards) == {job.pk for job in jobs}
+    assert reads == [{job.pk for job in jobs}]
+    assert "changed at once 2" in cards[jobs[2].pk].for_watchers

@@ -1,6 +1,6 @@
 """Recorded-shape OpenRouter payloads and small real images for the client tests.
 
-Shapes follow shared/seeds and OPENROUTER.md, quirks included: no generation id
+Shapes follow OpenRouter's documents and recorded answers, quirks included: no generation id
 on /images, ``created: 0``, ``media_type`` absent or not PNG, ``cost_usd`` in
 exponent notation, /models pricing with only some keys.
 """

@@ -67,3 +67,34 @@ def test_tool_image_through_both_apis(local):
         result = local.tool_image(text_models[0], "draw a lighthouse", api=api)
         assert result.images
         assert result.cost is not None
+
+
+def test_the_same_request_again_is_drawn_from_the_emulator_cache(local):
+    """A benchmark sends one prompt hundreds of times: the emulator encodes its
+    final image and its partial previews once, and sends the same bytes."""
+    from emulator import drawing, generate
+
+    (endpoint, *_) = local.get_endpoints("openai/gpt-image-1")
+    assert endpoint.supports_streaming
+
+    def once() -> tuple[bytes, list[bytes]]:
+        partials: list[PartialImage] = []
+        result = local.generate_image(
+            "openai/gpt-image-1",
+            "a red panda, cached",
+            params={"quality": "low"},
+            stream=True,
+            on_partial=partials.append,
+            endpoint=endpoint,
+        )
+        return result.images[0].data, [partial.data for partial in partials]
+
+    first = once()
+    finals, previews = drawing.rendered.cache_info(), generate._encoded_preview.cache_info()
+    second = once()
+
+    assert second == first
+    assert first[1]
+    assert drawing.rendered.cache_info().hits > finals.hits
+    assert generate._encoded_preview.cache_info().hits >= previews.hits + len(first[1])
+    assert generate._encoded_preview.cache_info().misses == previews.misses

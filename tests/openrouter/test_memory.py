@@ -1,4 +1,4 @@
-"""Big images are decoded without needless copies (OPERATIONS.md: a 30 MiB image
+"""Big images are decoded without needless copies (measured: a 30 MiB image
 once peaked at five times its size). Peaks are measured with tracemalloc, in
 multiples of the image size; the encoded body itself is 1.33 of them."""
 

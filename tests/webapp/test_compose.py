@@ -79,3 +79,9 @@ def test_minio_bucket_is_created_private(compose: dict[str, Any]) -> None:
 
     assert "mc mb --ignore-existing local/darkroom" in script
     assert "mc anonymous set none local/darkroom" in script
+
+
+def test_the_web_server_may_hold_one_descriptor_per_open_page(compose: dict[str, Any]) -> None:
+    nofile = compose["services"]["web"]["ulimits"]["nofile"]
+    assert nofile["soft"] >= 16384
+    assert nofile["hard"] >= nofile["soft"]

@@ -188,3 +188,21 @@ def test_make_run_stopped_by_sigterm_to_its_group_leaves_nothing_running(
 
     assert survivors(children) == set(), log.read_text(errors="replace")[-3000:]
     assert process.returncode == 0
+
+
+def test_run_raises_the_open_file_limit_to_the_hard_limit() -> None:
+    """Each open page holds a socket in the web server: `make run` must not keep
+    a soft limit of a few hundred descriptors."""
+    code = f"""
+import resource, sys
+sys.path.insert(0, {str(ROOT / "scripts")!r})
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+import run
+print(*run.raise_open_file_limit(), hard)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    soft, hard, expected = result.stdout.split()
+    assert soft == hard == expected

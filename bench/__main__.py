@@ -1,4 +1,4 @@
-"""``python -m bench [--scenario jobs|latency|sse|gallery|estimates] [--jobs 200] [--latency 5] …``."""
+"""``python -m bench [--scenario jobs|latency|sse|memory|gallery|catalog|estimates] [--jobs 200] [--latency 5] …``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from bench import estimates, gallery, jobs, latency, sse
+from bench import catalog, estimates, gallery, jobs, latency, memory, sse
 
 # A scenario takes the parsed arguments and returns the process's exit code.
 # Add new ones here.
@@ -17,6 +17,8 @@ SCENARIOS: dict[str, Callable[[argparse.Namespace], int]] = {
     "estimates": estimates.run,
     "latency": latency.run,
     "sse": sse.run,
+    "memory": memory.run,
+    "catalog": catalog.run,
 }
 
 
@@ -71,8 +73,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--images",
         type=int,
-        default=100_000,
-        help="gallery scenario: images in the seeded gallery (default 100,000)",
+        default=1_000_000,
+        help="gallery scenario: images in the seeded gallery (default 1,000,000)",
     )
     parser.add_argument(
         "--requests",

@@ -46,6 +46,12 @@ class Board(models.Model):
     cover = models.ForeignKey(
         Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Kept by database triggers on gallery_boarditem (migration 0003), so every
+    # way an item comes or goes counts: adding, deleting images or jobs (the
+    # cascade), the admin. Counting a board of 100,000 items took 700 ms.
+    image_count = models.PositiveIntegerField(default=0, editable=False)
+    # Of those, items whose job is private (seen only by their author).
+    private_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -59,10 +65,29 @@ class BoardItem(models.Model):
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="board_items")
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     added_at = models.DateTimeField(auto_now_add=True)
+    # The author of a private image, None for one everyone sees; set by a
+    # database trigger from the job (whose privacy never changes). A viewer's
+    # count of a board is its public items plus their own private ones, read
+    # from a small index, not the board.
+    private_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["board", "image"], name="one_item_per_board_image"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["board", "private_author"],
+                condition=models.Q(private_author__isnull=False),
+                name="boarditem_private_idx",
+            )
         ]
 
     def __str__(self) -> str:

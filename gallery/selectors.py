@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import connections
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
     IntegerField,
@@ -151,9 +152,17 @@ def with_tile_data(images: QuerySet[Image], user: User) -> QuerySet[Image]:
         .annotate(count=Count("pk"))
         .values("count")
     )
+    # A scalar subquery, not EXISTS: PostgreSQL may run an EXISTS as one hashed
+    # scan of ALL the viewer's favourites (42 ms at 1,000,000 images, whatever
+    # the page); a scalar one is one index probe per row of the page.
+    mine = Favourite.objects.filter(user_id=user.pk, image_id=OuterRef("pk")).values(
+        flag=Value(True)
+    )[:1]
     return images.select_related("job__author", "job__model").annotate(
         favourite_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)),
-        is_favourite=Exists(Favourite.objects.filter(user_id=user.pk, image_id=OuterRef("pk"))),
+        is_favourite=Coalesce(
+            Subquery(mine, output_field=BooleanField()), Value(False), output_field=BooleanField()
+        ),
     )
 
 
@@ -254,16 +263,15 @@ def boards_overview(user: User) -> list[BoardSummary]:
     """Every board with how many images ``user`` can see on it and its cover:
     the chosen one if ``user`` may see it, else the newest visible: one query."""
     visible_items = BoardItem.objects.filter(board_id=OuterRef("pk")).filter(
-        Q(image__job__is_private=False) | Q(image__job__author_id=user.pk)
+        Q(private_author__isnull=True) | Q(private_author_id=user.pk)
     )
-    counts = visible_items.order_by().values("board_id").annotate(count=Count("pk")).values("count")
     newest = visible_items.order_by("-added_at", "-pk").values("image_id")[:1]
     # The chosen cover only while it is on the board and the viewer may see it.
     chosen = visible_items.filter(image_id=OuterRef("cover_id")).values("image_id")[:1]
     boards = (
         Board.objects.select_related("created_by")
         .annotate(
-            visible_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)),
+            own_private=_own_private_items(user),
             shown_cover_id=Coalesce(
                 Subquery(chosen, output_field=UUIDField()),
                 Subquery(newest, output_field=UUIDField()),
@@ -271,8 +279,32 @@ def boards_overview(user: User) -> list[BoardSummary]:
         )
         .order_by("name")
     )
-    return [BoardSummary(board, board.visible_count, board.shown_cover_id) for board in boards]
+    return [
+        BoardSummary(board, _visible_count(board, board.own_private), board.shown_cover_id)
+        for board in boards
+    ]
 
 
 def board_image_count(user: User, board: Board) -> int:
-    return visible_images(user).filter(board_items__board=board).count()
+    """How many of the board's images ``user`` may see: its stored counts, and
+    only when it holds private images, the viewer's own ones (a small index)."""
+    if not board.private_count:
+        return board.image_count
+    own = BoardItem.objects.filter(board=board, private_author_id=user.pk).count()
+    return _visible_count(board, own)
+
+
+def _own_private_items(user: User) -> Coalesce:
+    counts = (
+        BoardItem.objects.filter(board_id=OuterRef("pk"), private_author_id=user.pk)
+        .order_by()
+        .values("board_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+def _visible_count(board: Board, own_private: int) -> int:
+    # Public items, plus the viewer's own private ones.
+    return board.image_count - board.private_count + own_private

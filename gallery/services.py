@@ -54,7 +54,8 @@ def board_named(user: User, name: str) -> Board:
 
 
 def add_to_board(user: User, board: Board, images: Iterable[Image]) -> int:
-    """Put ``images`` on ``board``; returns how many were not on it already."""
+    """Put ``images`` on ``board``; returns how many were not on it already.
+    The board's stored counts (and ``private_author``) follow by database triggers."""
     ids = {image.pk for image in images}
     present = set(
         BoardItem.objects.filter(board=board, image_id__in=ids).values_list("image_id", flat=True)

@@ -22,14 +22,22 @@ from xml.etree import ElementTree
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
+from django.conf import settings as django_settings
 from PIL import Image as PILImage
 from PIL import ImageOps
+
+from generation import png_strips
+from generation.pixel_budget import PixelBudget
 
 # 64 megapixels: above an 8K square. Pillow refuses twice this at open();
 # between one and two times it only warns, and we make that warning an error.
 MAX_PIXELS = 64_000_000
 MAX_SVG_BYTES = 5 * 1024 * 1024
 THUMBNAIL_EDGE = 512
+# Shrink by whole factors first (box averaging, cheap), so a 1024 px image
+# becomes 512 px with no resampling at all and larger ones resample only the
+# last step.
+THUMBNAIL_REDUCING_GAP = 1.0
 # Only what image models produce: a rarely used decoder is where bombs hide.
 RASTER_FORMATS = {
     "PNG": "image/png",
@@ -44,9 +52,14 @@ RASTER_FORMATS = {
 PILImage.MAX_IMAGE_PIXELS = MAX_PIXELS
 warnings.filterwarnings("ignore", category=PILImage.DecompressionBombWarning)
 
-# Decoding a 4K image takes ~64 MiB; a worker with 200 threads must not do
-# 200 of those at once. Network waits are unbounded; this step is not.
-_DECODE_SLOTS = threading.BoundedSemaphore(4)
+# PNGs larger than this are thumbnailed a strip of rows at a time
+# (png_strips): whole, a 4K RGBA image is 64 MiB of pixels; below, decoding
+# whole is cheaper and holds at most ~8 MiB.
+STREAM_PNG_ABOVE_PIXELS = 2_100_000
+# Without settings (a script, the emulator's tests): one largest image at a time.
+DEFAULT_DECODE_MEGAPIXELS = MAX_PIXELS // 1_000_000
+_budget: PixelBudget | None = None
+_budget_lock = threading.Lock()
 
 
 class ImageRejected(ValueError):
@@ -67,9 +80,24 @@ class VerifiedImage:
         return hashlib.sha256(self.data).hexdigest()
 
 
+def decode_budget() -> PixelBudget:
+    """The process's bound on decoded pixels held at once (a worker with 200
+    threads must not decode 200 images at once: network waits are unbounded,
+    this step is not). ``DARKROOM_DECODE_MEGAPIXELS`` sets it."""
+    global _budget
+    with _budget_lock:
+        if _budget is None:
+            megapixels = DEFAULT_DECODE_MEGAPIXELS
+            if django_settings.configured:
+                megapixels = getattr(django_settings, "DARKROOM_DECODE_MEGAPIXELS", megapixels)
+            _budget = PixelBudget(megapixels * 1_000_000)
+        return _budget
+
+
 @contextmanager
-def decode_slot() -> Iterator[None]:
-    with _DECODE_SLOTS:
+def decode_slot(pixels: int) -> Iterator[None]:
+    """Hold ``pixels`` of the decode budget for the block."""
+    with decode_budget().hold(pixels):
         yield
 
 
@@ -77,8 +105,7 @@ def verify(data: bytes, media_type: str) -> VerifiedImage:
     """Check ``data`` is a real image and make its thumbnail. Raises ``ImageRejected``."""
     if media_type == "image/svg+xml" or _looks_like_svg(data):
         return _verify_svg(data)
-    with decode_slot():
-        return _verify_raster(data)
+    return _verify_raster(data)
 
 
 def _verify_raster(data: bytes) -> VerifiedImage:
@@ -94,13 +121,7 @@ def _verify_raster(data: bytes) -> VerifiedImage:
             raise ImageRejected(
                 f"the image format {fmt or 'unknown'} is not accepted (only {_ACCEPTED} are)"
             )
-        with PILImage.open(io.BytesIO(data), formats=[fmt]) as image:
-            image.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))  # JPEG: decode small
-            # reducing_gap 1: shrink by whole factors first (box averaging, cheap),
-            # so a 1024 px image becomes 512 px with no resampling at all and
-            # larger ones resample only the last step.
-            image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE), reducing_gap=1.0)
-            thumbnail = _webp(image)
+        thumbnail = _thumbnail(data, fmt, width, height)
     except PILImage.DecompressionBombError as exc:
         # Pillow's text ("…could be decompression bomb DOS attack") is not for people.
         declared = re.search(r"\((\d+) pixels\)", str(exc))
@@ -111,13 +132,30 @@ def _verify_raster(data: bytes) -> VerifiedImage:
         raise
     except PILImage.UnidentifiedImageError:
         raise ImageRejected(f"the data is not a valid image ({_ACCEPTED} are accepted)") from None
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError):  # png_strips.DamagedPNG is a ValueError
         # Pillow's messages name its internals (and print object reprs).
         raise ImageRejected("the image data is incomplete or damaged") from None
     return VerifiedImage(data, RASTER_FORMATS[fmt], width, height, thumbnail, "image/webp")
 
 
 _ACCEPTED = "PNG, JPEG, WebP and GIF"
+
+
+def _thumbnail(data: bytes, fmt: str, width: int, height: int) -> bytes:
+    """The WebP thumbnail, decoding no more than needed, inside the decode budget.
+    Raises what Pillow or ``png_strips`` raise for damaged data."""
+    if fmt == "PNG" and width * height > STREAM_PNG_ABOVE_PIXELS and png_strips.header(data):
+        held = png_strips.held_pixels(width, height, THUMBNAIL_EDGE, THUMBNAIL_REDUCING_GAP)
+        with decode_slot(held):
+            return _webp(png_strips.thumbnail(data, THUMBNAIL_EDGE, THUMBNAIL_REDUCING_GAP))
+    with PILImage.open(io.BytesIO(data), formats=[fmt]) as image:
+        image.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))  # JPEG: decode at 1/2..1/8 scale
+        with decode_slot(image.size[0] * image.size[1]):
+            shrunk: PILImage.Image = image
+            if image.mode.startswith("I;16"):
+                shrunk = image.convert("I")  # Pillow cannot box-reduce 16-bit grey
+            shrunk.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE), reducing_gap=THUMBNAIL_REDUCING_GAP)
+            return _webp(shrunk)
 
 
 def _too_many_pixels(pixels: int | None) -> str:
@@ -137,7 +175,8 @@ def reencoded(verified: VerifiedImage) -> VerifiedImage:
     if verified.media_type == "image/svg+xml":
         raise ImageRejected("SVG is cleaned by verify, not re-encoded")
     out = io.BytesIO()
-    with decode_slot(), PILImage.open(io.BytesIO(verified.data)) as opened:
+    pixels = verified.width * verified.height
+    with decode_slot(pixels), PILImage.open(io.BytesIO(verified.data)) as opened:
         image = ImageOps.exif_transpose(opened)
         profile = opened.info.get("icc_profile")
         extra: dict[str, Any] = {"icc_profile": profile} if profile else {}

@@ -65,7 +65,8 @@ def generate(request: AuthenticatedRequest) -> HttpResponse:
             except spending.SpendRefused as exc:
                 form.add_error(None, exc.message)
             else:
-                preferences.remember(
+                preferences.remember_in_session(
+                    request.session,
                     request.user,
                     model_slug=form.cleaned_data["model"].slug,
                     style=form.chosen_style,

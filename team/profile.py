@@ -31,7 +31,13 @@ MAX_ACTIVE_TOKENS = 25
 def _password_form(request: AuthenticatedRequest, data: Any = None) -> Any:
     # Someone who joined through SSO has no password yet: they set one without the old one.
     form_class = PasswordChangeForm if request.user.has_usable_password() else SetPasswordForm
-    return form_class(request.user, data)
+    form = form_class(request.user, data)
+    # Django's password forms autofocus their first field: on a page of several
+    # forms that skips the skip link and the display name, and on a phone it
+    # opens the keyboard at once.
+    for field in form.fields.values():
+        field.widget.attrs.pop("autofocus", None)
+    return form
 
 
 def _page(

@@ -198,7 +198,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
                 form.add_error(None, error.message)
             else:
                 request.session.pop(sso.SESSION_INVITATION, None)
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
                 messages.success(request, "Welcome to Darkroom.")
                 return redirect("/")
         status = 400

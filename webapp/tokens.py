@@ -58,7 +58,8 @@ def authenticate(raw: str) -> ApiToken | None:
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     token = (
-        ApiToken.objects.select_related("user")
+        # The role (team.Membership) comes along: every API request asks it.
+        ApiToken.objects.select_related("user", "user__membership")
         .filter(digest=digest(raw), revoked_at__isnull=True)
         .first()
     )

@@ -119,4 +119,5 @@ def seed_gallery(alice: User, bob: User, *, images: int = 100_000) -> Seeded:
             "AND (('x' || substr(sha256, 1, 4))::bit(16)::int) % 10 = 0"
         )
         cursor.execute("ANALYZE")
+    board.refresh_from_db()  # its counts, kept by the database
     return Seeded(jobs * 2, board)

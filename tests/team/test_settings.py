@@ -44,7 +44,7 @@ def test_without_sso_there_is_no_provider(monkeypatch: pytest.MonkeyPatch) -> No
 
     assert probe["DARKROOM_OIDC"] is None
     assert probe["SOCIALACCOUNT_PROVIDERS"]["openid_connect"]["APPS"] == []
-    assert probe["AUTHENTICATION_BACKENDS"] == ["django.contrib.auth.backends.ModelBackend"]
+    assert probe["AUTHENTICATION_BACKENDS"] == ["team.backends.MemberBackend"]
 
 
 @pytest.mark.parametrize(

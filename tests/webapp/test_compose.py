@@ -81,6 +81,12 @@ def test_minio_bucket_is_created_private(compose: dict[str, Any]) -> None:
     assert "mc anonymous set none local/darkroom" in script
 
 
+def test_the_generation_worker_keeps_two_malloc_arenas(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["worker"]["environment"]["MALLOC_ARENA_MAX"] == "2"
+    assert "MALLOC_ARENA_MAX" not in services["web"]["environment"]
+
+
 def test_the_web_server_may_hold_one_descriptor_per_open_page(compose: dict[str, Any]) -> None:
     nofile = compose["services"]["web"]["ulimits"]["nofile"]
     assert nofile["soft"] >= 16384

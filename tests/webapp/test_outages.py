@@ -32,7 +32,7 @@ from webapp import tokens
 user = User.objects.create_user("outage", password="pw")
 session = SessionStore()
 session["_auth_user_id"] = str(user.pk)
-session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+session["_auth_user_backend"] = "team.backends.MemberBackend"
 session["_auth_user_hash"] = user.get_session_auth_hash()
 session.create()
 print(session.session_key, tokens.create(user, "outage")[1])

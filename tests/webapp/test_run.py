@@ -190,6 +190,34 @@ def test_make_run_stopped_by_sigterm_to_its_group_leaves_nothing_running(
     assert process.returncode == 0
 
 
+def test_the_generation_worker_gets_two_malloc_arenas_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    import run
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert run.generation_worker_env() == {"MALLOC_ARENA_MAX": "2"}
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert run.generation_worker_env() == {"MALLOC_ARENA_MAX": "4"}
+
+
+def test_a_child_started_with_extra_environment_sees_it(tmp_path: Path) -> None:
+    harness = (
+        f"import sys; sys.path.insert(0, {str(ROOT / 'scripts')!r}); import run\n"
+        "supervisor = run.Supervisor(grace=2)\n"
+        "child = supervisor.start('probe', [sys.executable, '-c', "
+        '\'import os; print("arenas", os.environ["MALLOC_ARENA_MAX"], "PATH" in os.environ)\'], '
+        "env={'MALLOC_ARENA_MAX': '3'})\n"
+        "child.wait()\n"
+        "supervisor.stop()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", harness], capture_output=True, timeout=60, cwd=tmp_path, check=True
+    )
+    assert "arenas 3 True" in result.stdout.decode()
+
+
 def test_run_raises_the_open_file_limit_to_the_hard_limit() -> None:
     """Each open page holds a socket in the web server: `make run` must not keep
     a soft limit of a few hundred descriptors."""

@@ -98,7 +98,7 @@ def _measure(images: int, requests: int) -> tuple[list[Result], float]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
 
-    from gallery import selectors as gallery
+    from gallery import selectors
     from gallery.selectors import Cursor, Filters
     from generation.models import Job
     from tests.gallery.seed import seed_gallery
@@ -116,9 +116,9 @@ def _measure(images: int, requests: int) -> tuple[list[Result], float]:
         row = rows[min(position, max(0, count - 1))]
         return Cursor(row["created_at"], row["pk"]).encode()
 
-    everything = gallery.gallery_images(alice, Filters())
-    searched = gallery.gallery_images(alice, Filters(q="fox", author_id=bob.pk, style="images"))
-    on_board = gallery.gallery_images(alice, Filters(board_id=seeded.board.pk))
+    everything = selectors.gallery_images(alice, Filters())
+    searched = selectors.gallery_images(alice, Filters(q="fox", author_id=bob.pk, style="images"))
+    on_board = selectors.gallery_images(alice, Filters(board_id=seeded.board.pk))
     jobs = Job.objects.all()
     pages = {
         "gallery, page 1": "/gallery/",

@@ -44,6 +44,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
 from catalog import image_tokens
+from generation.openrouter.sizes import GPT_1K, MAI_1K, STANDARD_1K, TIER_SCALE
 from generation.openrouter.types import PricingLine
 from generation.openrouter.validation import parse_aspect_ratio, parse_pixel_size, tier_of_pixels
 
@@ -57,42 +58,8 @@ ASSUMED_INPUT_MEGAPIXELS = Decimal(1)
 # The seeds' prices for Sourceful's extras, used when the endpoint lists no line.
 SUPER_RESOLUTION_REFERENCE_USD = Decimal("0.20")
 FONT_INPUT_USD = Decimal("0.03")
-STANDARD_1K: dict[str, tuple[int, int]] = {
-    "1:1": (1024, 1024),
-    "2:3": (832, 1248),
-    "3:2": (1248, 832),
-    "3:4": (864, 1184),
-    "4:3": (1184, 864),
-    "4:5": (896, 1152),
-    "5:4": (1152, 896),
-    "9:16": (768, 1344),
-    "16:9": (1344, 768),
-    "21:9": (1536, 672),
-    # Gemini 3.1's extended ratios: the seeds give no pixels; these keep about 1 MP.
-    "1:4": (512, 2048),
-    "4:1": (2048, 512),
-    "1:8": (384, 3072),
-    "8:1": (3072, 384),
-}
-MAI_1K: dict[str, tuple[int, int]] = {
-    "1:1": (1024, 1024),
-    "4:3": (1024, 768),
-    "3:4": (768, 1024),
-    "16:9": (1365, 768),
-    "9:16": (768, 1365),
-    "3:2": (1152, 768),
-    "2:3": (768, 1152),
-}
 MAI_PREFIX = "microsoft/mai-image"
-# OpenAI's GPT image models draw at these three sizes only (their image token table's shapes).
-GPT_1K: dict[str, tuple[int, int]] = {"1:1": (1024, 1024), "3:2": (1536, 1024), "2:3": (1024, 1536)}
 GPT_PREFIXES = ("openai/gpt-image", "openai/gpt-5")
-TIER_SCALE: dict[str, Decimal] = {
-    "512": Decimal("0.5"),
-    "1K": Decimal(1),
-    "2K": Decimal(2),
-    "4K": Decimal(4),
-}
 _TIER_NAMES = {"0.5K": "512", "512": "512", "1K": "1K", "2K": "2K", "4K": "4K"}
 
 # Line labels and units in words, by billable.
@@ -178,7 +145,7 @@ class EstimateRequest:
     ) -> EstimateRequest:
         """Read a request from option values, cleaned or as submitted.
 
-        Accepts the shapes ``catalog.capabilities.clean_options`` returns
+        Accepts the shapes ``catalog.cleaning.clean_options`` returns
         (chat options under ``image_config``) as well as flat or dotted keys
         (``image_config.image_size``) holding strings; anything unreadable is
         left at its default so a half-filled form still gets an estimate.

@@ -23,6 +23,17 @@ PRICE_MAX_DIGITS = 20
 PRICE_DECIMAL_PLACES = 12
 
 
+class Style(models.TextChoices):
+    """The three documented ways to generate, the server tool through two APIs.
+
+    The catalog says which of them a model offers; a job records the one it used."""
+
+    IMAGES = "images", "Image API"
+    CHAT = "chat", "Chat Completions"
+    TOOL_CHAT = "tool_chat", "Image tool via Chat Completions"
+    TOOL_RESPONSES = "tool_responses", "Image tool via Responses API"
+
+
 class ImageModel(models.Model):
     """An image-output model, as listed by ``/images/models`` and/or ``/models``.
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from catalog import estimates
-from catalog.models import Endpoint, ImageModel, Price, PriceSource, SyncRun, SyncStatus
+from catalog.models import Endpoint, ImageModel, Price, PriceSource, Style, SyncRun, SyncStatus
 
 
 def _current_prices() -> Prefetch[str, QuerySet[Price], str]:
@@ -93,14 +93,12 @@ def default_endpoint(model: ImageModel) -> Endpoint | None:
 
 def offered_styles(model: ImageModel) -> list[str]:
     """The generation styles ``model`` has, as the catalog knows them, in
-    ``generation.models.Style`` order: ``images`` where the Image API serves it
+    ``catalog.models.Style`` order: ``images`` where the Image API serves it
     (listed by ``/images/models``, with a current endpoint); ``chat`` where it is
     a chat model with image output (listed by ``/models?output_modalities=image``);
     ``tool_chat`` and ``tool_responses`` where the image tool can use it as its
     image model (the tool documents that same listing as its models). Empty for a
     retired model."""
-    from generation.models import Style
-
     if model.is_retired:
         return []
     styles: list[str] = []

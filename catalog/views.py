@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError
 from catalog import capabilities, estimates, selectors, sync
 from catalog.forms import ModelFilterForm
 from catalog.models import PriceSource, SyncTrigger
-from webapp import permissions
+from webapp import htmx, permissions
 
 RESULTS_TARGET = "model-results"
 
@@ -27,11 +27,10 @@ def model_list(request: HttpRequest) -> HttpResponse:
         "last_run": selectors.last_sync_run(),
         "sync_running": selectors.sync_running(),
     }
-    template = "catalog/model_list.html"
-    htmx = getattr(request, "htmx", None)
-    # Filter changes swap only the results; a history restore needs the whole page.
-    if htmx and htmx.target == RESULTS_TARGET and not htmx.history_restore_request:
-        template += "#results"
+    # Filter changes swap only the results.
+    template = htmx.template_for(
+        request, "catalog/model_list.html", by_target={RESULTS_TARGET: "results"}
+    )
     return render(request, template, context)
 
 

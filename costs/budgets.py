@@ -13,23 +13,21 @@ but its writers are serialised by IMMEDIATE transactions (see settings).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import Q, QuerySet, Sum
 
 from costs.models import Budget
 from generation.models import Job
+from generation.spending import SpendRefused, charged_expression, month_jobs, month_start
 
 ZERO = Decimal(0)
 
 
-class BudgetExceeded(Exception):
+class BudgetExceeded(SpendRefused):
     """The submission would take a budget past its limit; ``message`` says what is left."""
 
     def __init__(self, budget: Budget, spent: Decimal, requested: Decimal) -> None:
@@ -96,25 +94,9 @@ class Standing:
         return None if remaining is None else round_down(remaining, 2)
 
 
-def month_start(now: datetime | None = None) -> datetime:
-    now = timezone.localtime(now or timezone.now())
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def charged_expression() -> Coalesce:
-    """A job's charge: confirmed by reconciliation, else as reported, else nothing yet."""
-    money = DecimalField(max_digits=14, decimal_places=8)
-    return Coalesce("confirmed_cost", "actual_cost", Value(ZERO), output_field=money)
-
-
 def spent(jobs: QuerySet[Job]) -> Decimal:
     totals = jobs.aggregate(charged=Sum(charged_expression()), reserved=Sum("reserved_cost"))
     return (totals["charged"] or ZERO) + (totals["reserved"] or ZERO)
-
-
-def month_jobs(user: User | None, since: datetime | None = None) -> QuerySet[Job]:
-    jobs = Job.objects.filter(created_at__gte=since or month_start())
-    return jobs.filter(author=user) if user is not None else jobs
 
 
 def reserve(user: User, amount: Decimal) -> None:

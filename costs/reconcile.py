@@ -34,12 +34,12 @@ from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 
-from generation.models import FINAL_STATUSES, Job, Style
+from generation.models import FINAL_STATUSES, Job
 from generation.openrouter import ErrorKind, OpenRouterError, client_from_settings
+from generation.spending import RECONCILED_STYLES
 
 logger = logging.getLogger(__name__)
 
-RECONCILED_STYLES = (Style.CHAT, Style.TOOL_CHAT, Style.TOOL_RESPONSES)
 BATCH_SIZE = 50
 # Beat runs this every 5 minutes: stop starting calls well before the next run.
 TIME_BUDGET_SECONDS = 120.0

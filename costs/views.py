@@ -24,9 +24,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from costs import budgets, reconcile
-from costs import selectors as costs
-from webapp import inputs, permissions
+from costs import budgets, charts, key_check, ledger, ranges, reconcile, selectors
+from webapp import htmx, inputs, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -106,7 +105,7 @@ def _range_query(params: Any) -> dict[str, str]:
 
 def _dashboard(
     request: AuthenticatedRequest,
-    span: costs.DateRange,
+    span: ranges.DateRange,
     range_errors: list[str],
     budget_form: BudgetForm | None = None,
     status: int = 200,
@@ -115,33 +114,33 @@ def _dashboard(
     context = {
         "span": span,
         "range_errors": range_errors,
-        "presets": costs.PRESETS,
+        "presets": ranges.PRESETS,
         "query": urlencode(span.query()),
-        "totals": costs.totals(span),
-        "chart": costs.spend_over_time(span),
-        "by_person": costs.spend_by(span, "person"),
-        "by_model": costs.spend_by(span, "model"),
-        "by_provider": costs.spend_by(span, "provider"),
-        "by_style": costs.spend_by(span, "style"),
-        "prompts": costs.expensive_prompts(span),
-        "accuracy": costs.estimate_accuracy(span),
-        "no_image": costs.charges_without_image(span),
-        "reconciliation": costs.reconciliation(span),
-        "unknown": costs.unknown_charges(),
+        "totals": selectors.totals(span),
+        "chart": charts.spend_over_time(span),
+        "by_person": selectors.spend_by(span, "person"),
+        "by_model": selectors.spend_by(span, "model"),
+        "by_provider": selectors.spend_by(span, "provider"),
+        "by_style": selectors.spend_by(span, "style"),
+        "prompts": selectors.expensive_prompts(span),
+        "accuracy": selectors.estimate_accuracy(span),
+        "no_image": selectors.charges_without_image(span),
+        "reconciliation": selectors.reconciliation(span),
+        "unknown": selectors.unknown_charges(),
         "settle_form": settle_form,
-        "key": costs.key_status(),
-        "prices": costs.recent_price_changes(span),
-        "budget_rows": costs.budget_rows(),
+        "key": key_check.key_status(),
+        "prices": selectors.recent_price_changes(span),
+        "budget_rows": selectors.budget_rows(),
         "budget_form": budget_form,
     }
-    template = "costs/index.html#dashboard" if request.htmx else "costs/index.html"
+    template = htmx.template_for(request, "costs/index.html", "dashboard")
     return render(request, template, context, status=status)
 
 
 @require_GET
 @staff_only
 def index(request: AuthenticatedRequest) -> HttpResponse:
-    span, errors = costs.parse_range(request.GET)
+    span, errors = ranges.parse_range(request.GET)
     return _dashboard(request, span, errors)
 
 
@@ -159,7 +158,7 @@ def set_budget(request: AuthenticatedRequest) -> HttpResponse:
     form = BudgetForm(request.POST)
     query = _range_query(request.POST)
     if not form.is_valid():
-        span, errors = costs.parse_range(query)
+        span, errors = ranges.parse_range(query)
         return _dashboard(request, span, errors, budget_form=form, status=400)
     amount: Decimal | None = form.cleaned_data["monthly_usd"]
     budgets.set_budget(form.person, amount)
@@ -178,7 +177,7 @@ def settle(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
     form = SettleForm(request.POST)
     query = _range_query(request.POST)
     if not form.is_valid():
-        span, errors = costs.parse_range(query)
+        span, errors = ranges.parse_range(query)
         form.job_id = job_id  # type: ignore[attr-defined]  # the row to show the error on
         return _dashboard(request, span, errors, settle_form=form, status=400)
     charge: Decimal = form.cleaned_data["charge"]
@@ -206,15 +205,15 @@ def _lines(rows: Iterable[list[str]]) -> Iterator[str]:
 @require_GET
 @staff_only
 def ledger_csv(request: AuthenticatedRequest) -> HttpResponseBase:
-    """The ledger for the range as CSV, streamed (see ``costs.ledger_rows``).
+    """The ledger for the range as CSV, streamed (see ``ledger.ledger_rows``).
 
     A range that is not understood is refused (400, the page with its message)
     before anything streams: once a 200 has gone out, an error can only cut the
     file short."""
-    span, errors = costs.parse_range(request.GET)
+    span, errors = ranges.parse_range(request.GET)
     if errors:
         return _dashboard(request, span, errors, status=400)
-    lines = _lines(costs.ledger_rows(span))
+    lines = _lines(ledger.ledger_rows(span))
     # Lines go out 200 at a time: one thread hop per line would cost more than the line.
     response = StreamingHttpResponse(
         streamed(request, lines, batch=200), content_type="text/csv; charset=utf-8"

@@ -35,36 +35,10 @@ from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-Size = tuple[int, int]
+from generation.openrouter.sizes import GPT_1K, MAI_1K, STANDARD_1K, TIER_SCALE, Size
+
 RGB = tuple[int, int, int]
 
-STANDARD_1K: dict[str, Size] = {
-    "1:1": (1024, 1024),
-    "2:3": (832, 1248),
-    "3:2": (1248, 832),
-    "3:4": (864, 1184),
-    "4:3": (1184, 864),
-    "4:5": (896, 1152),
-    "5:4": (1152, 896),
-    "9:16": (768, 1344),
-    "16:9": (1344, 768),
-    "21:9": (1536, 672),
-    "1:4": (512, 2048),
-    "4:1": (2048, 512),
-    "1:8": (384, 3072),
-    "8:1": (3072, 384),
-}
-MAI_1K: dict[str, Size] = {
-    "1:1": (1024, 1024),
-    "4:3": (1024, 768),
-    "3:4": (768, 1024),
-    "16:9": (1365, 768),
-    "9:16": (768, 1365),
-    "3:2": (1152, 768),
-    "2:3": (768, 1152),
-}
-GPT_1K: dict[str, Size] = {"1:1": (1024, 1024), "3:2": (1536, 1024), "2:3": (1024, 1536)}
-TIER_SCALE: dict[str, float] = {"512": 0.5, "1K": 1.0, "2K": 2.0, "4K": 4.0}
 MEDIA_TYPES: dict[str, str] = {
     "png": "image/png",
     "jpeg": "image/jpeg",
@@ -98,7 +72,7 @@ def pixel_size(family: str, ratio: str, tier: str) -> Size:
             max(16, round(math.sqrt(1024 * 1024 * value) / 16) * 16),
             max(16, round(math.sqrt(1024 * 1024 / value) / 16) * 16),
         )
-    scale = TIER_SCALE.get(tier, 1.0)
+    scale = float(TIER_SCALE.get(tier, 1))
     return max(1, round(base[0] * scale)), max(1, round(base[1] * scale))
 
 

@@ -9,6 +9,8 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from generation.openrouter.validation import TOOL_PARAMETERS
+
 from . import catalog_data, directives, pricing
 from .chat import (
     Answer,
@@ -38,14 +40,9 @@ from .transport import ClientGone
 from .validation import plan_image_request
 
 TOOL_TYPE = "openrouter:image_generation"
-TOOL_PASSTHROUGH = (
-    "quality",
-    "size",
-    "aspect_ratio",
-    "background",
-    "output_format",
-    "output_compression",
-)
+# The tool's own image parameters, as the client reads them, less the two the
+# emulator handles itself (the image model, and moderation, which it ignores).
+TOOL_PASSTHROUGH = tuple(p for p in TOOL_PARAMETERS if p not in ("model", "moderation"))
 TOOL_PROMPT_TOKENS = 120  # the tool's definition, as the text model sees it
 TOOL_CALL_TOKENS = 40  # the model's call to the tool
 

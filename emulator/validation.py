@@ -27,11 +27,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from generation.openrouter.validation import RESOLUTION_TIERS
+
 from . import drawing
 from .drawing import RGB, Size
 from .errors import ApiError, bad_request, no_endpoints
 
-TIERS = ("512", "1K", "2K", "4K")
+TIERS = tuple(RESOLUTION_TIERS)
 IMAGE_API_FIELDS = frozenset(
     {
         "model",

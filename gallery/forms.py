@@ -17,7 +17,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from gallery.models import Board
-from gallery.selectors import MEDIA_TYPE_LABELS, FilterOptions, Filters
+from gallery.paging import FilterOptions, Filters
+from gallery.selectors import MEDIA_TYPE_LABELS
 from generation.models import Status, Style
 from webapp import inputs
 

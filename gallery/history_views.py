@@ -10,11 +10,11 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from gallery import selectors as gallery
+from gallery import history, selectors
 from gallery.forms import HistoryFilterForm
-from gallery.selectors import Cursor, GalleryError
-from gallery.views import render_paged
+from gallery.paging import Cursor, GalleryError
 from generation.forms import GenerateForm
+from webapp import htmx
 from webapp.http import AuthenticatedRequest
 
 RESULTS_TARGET = "history-results"
@@ -28,7 +28,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
     "Run again" posts a run's own form data (``GenerateForm.data_for_job``) to
     the Generate page, so validation and budgets apply as to any new request.
     """
-    options = gallery.filter_options(request.user)
+    options = selectors.filter_options(request.user)
     form = HistoryFilterForm(request.GET, options=options)
     base_url = reverse("history:index")
     context: dict[str, Any] = {"form": form, "page": None, "errors": []}
@@ -38,7 +38,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
             raise GalleryError(" ".join(form.error_messages()))
         raw = request.GET.get("after", "")
         after = Cursor.decode(raw) if raw else None
-        page = gallery.history_page(request.user, form.filters(request.user), after)
+        page = history.history_page(request.user, form.filters(request.user), after)
     except GalleryError as exc:
         context["errors"] = [exc.message]
         status = exc.status
@@ -58,6 +58,6 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
             first_url=f"{base_url}?{query}" if query else base_url,
             next_url=f"{base_url}?{next_query}" if next_query else "",
         )
-    return render_paged(
+    return htmx.render_paged(
         request, "history/index.html", context, status, RESULTS_TARGET, NEXT_TARGET, "groups"
     )

@@ -15,16 +15,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import push_url
 
-from gallery import selectors as gallery
+from gallery import paging, selectors, services, zips
 from gallery.forms import GalleryFilterForm
 from gallery.models import Board
-from gallery.selectors import Cursor, GalleryError
-from generation import selectors
+from gallery.paging import Cursor, GalleryError
+from generation import selectors as job_selectors
 from generation.forms import option_values
 from generation.models import Image
-from webapp import inputs
+from webapp import htmx, inputs, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -53,7 +52,7 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
         if board_id
         else None
     )
-    options = gallery.filter_options(request.user)
+    options = selectors.filter_options(request.user)
     form = GalleryFilterForm(request.GET, options=options, board=board)
     base_url = reverse("gallery:board", args=[board.pk]) if board else reverse("gallery:index")
     context: dict[str, Any] = {
@@ -63,8 +62,8 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
         "base_url": base_url,
         "page": None,
         "errors": [],
-        "max_selection": gallery.MAX_SELECTION,
-        "may_delete_board": board is not None and gallery.may_delete_board(request.user, board),
+        "max_selection": selectors.MAX_SELECTION,
+        "may_delete_board": board is not None and services.may_delete_board(request.user, board),
     }
     status = 200
     try:
@@ -72,7 +71,7 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
             raise GalleryError(" ".join(form.error_messages()))
         after = _cursor(request)
         filters = form.filters(request.user)
-        page = gallery.gallery_page(request.user, filters, after)
+        page = selectors.gallery_page(request.user, filters, after)
     except GalleryError as exc:
         context["errors"] = [exc.message]
         status = exc.status
@@ -93,55 +92,35 @@ def index(request: AuthenticatedRequest, board_id: int | None = None) -> HttpRes
                 if page.next_cursor
                 else ""
             ),
-            board_count=gallery.board_image_count(request.user, board) if board else None,
+            board_count=selectors.board_image_count(request.user, board) if board else None,
         )
-    return render_paged(
+    return htmx.render_paged(
         request, "gallery/index.html", context, status, RESULTS_TARGET, NEXT_TARGET, "tiles"
     )
-
-
-def render_paged(
-    request: AuthenticatedRequest,
-    template: str,
-    context: dict[str, Any],
-    status: int,
-    results_target: str,
-    next_target: str,
-    next_partial: str,
-) -> HttpResponse:
-    """A filtered, paged listing: the whole page, or for htmx the next page's
-    items (infinite scroll) or the results for new filters (with the clean URL
-    pushed: the filter form's URL has every field, empty or not)."""
-    htmx = request.htmx
-    if htmx and not htmx.history_restore_request:
-        if htmx.target == next_target:
-            template += f"#{next_partial}"
-        elif htmx.target == results_target:
-            template += "#results"
-    response = render(request, template, context, status=status)
-    if htmx and htmx.target == results_target and status == 200:
-        push_url(response, context["first_url"])
-    return response
 
 
 @require_GET
 def image(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
     """One image: the picture, its prompt and parameters, who made it with what,
     what it took and cost, and next/previous within the filter it was opened from."""
-    shown = gallery.image_detail(request.user, image_id)
+    shown = selectors.image_detail(request.user, image_id)
     job = shown.job
-    options = gallery.filter_options(request.user)
+    options = selectors.filter_options(request.user)
     form = GalleryFilterForm(request.GET, options=options)
     filter_note = ""
     if form.is_valid():
         filters = form.filters(request.user)
         query = form.querystring()
     else:
-        filters, query = gallery.Filters(), ""
+        filters, query = paging.Filters(), ""
         filter_note = "The filter in this link was not understood; next and previous go through the whole gallery."
-    newer, older = gallery.neighbours(request.user, filters, shown)
+    newer, older = selectors.neighbours(request.user, filters, shown)
     remix_of = job.remix_of
-    if remix_of is not None and remix_of.is_private and remix_of.author_id != request.user.pk:
+    if (
+        remix_of is not None
+        and remix_of.is_private
+        and not permissions.is_author(request.user, remix_of)
+    ):
         remix_of = None
     context = {
         "image": shown,
@@ -152,12 +131,12 @@ def image(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
         "older_url": _with_query(reverse("gallery:image", args=[older.pk]), query) if older else "",
         "filter_note": filter_note,
         "params": sorted(option_values(job.style, job.params).items()),
-        "timing": gallery.timing(job),
+        "timing": selectors.timing(job),
         "remix_of": remix_of,
-        "image_boards": gallery.boards_of(shown),
+        "image_boards": selectors.boards_of(shown),
         "boards": options.boards,
-        "may_delete": gallery.may_delete(request.user, shown),
-        "media_label": gallery.MEDIA_TYPE_LABELS.get(shown.media_type, shown.media_type),
+        "may_delete": services.may_delete(request.user, shown),
+        "media_label": selectors.MEDIA_TYPE_LABELS.get(shown.media_type, shown.media_type),
     }
     return render(request, "gallery/image.html", context)
 
@@ -166,10 +145,10 @@ def image(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
 def favourite(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
     """Mark or unmark one of my favourites (``on=1`` or ``on=0``); for htmx the
     toggle is answered, else a redirect to ``next`` (or the image's page)."""
-    target = selectors.image_for(request.user, image_id)
-    gallery.set_favourite(request.user, target, request.POST.get("on") == "1")
+    target = job_selectors.image_for(request.user, image_id)
+    services.set_favourite(request.user, target, request.POST.get("on") == "1")
     if request.htmx:
-        shown = gallery.image_detail(request.user, image_id)
+        shown = selectors.image_detail(request.user, image_id)
         # A tile in the grid has its own, smaller toggle (``look=tile``).
         template = (
             "gallery/_tile_favourite.html"
@@ -182,11 +161,11 @@ def favourite(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpRespons
 
 @require_POST
 def add_to_board(request: AuthenticatedRequest, image_id: uuid.UUID) -> HttpResponse:
-    target = selectors.image_for(request.user, image_id)
+    target = job_selectors.image_for(request.user, image_id)
     back = _safe_next(request, reverse("gallery:image", args=[image_id]))
     try:
         board = _chosen_board(request)
-        added = gallery.add_to_board(request.user, board, [target])
+        added = services.add_to_board(request.user, board, [target])
     except GalleryError as exc:
         return _refused(request, exc, back)
     if added:
@@ -206,12 +185,12 @@ def selection(request: AuthenticatedRequest) -> HttpResponseBase:
     back = _safe_next(request, reverse("gallery:index"))
     action = request.POST.get("action", "")
     try:
-        images = gallery.resolve_selection(request.user, request.POST.getlist("image"))
+        images = selectors.resolve_selection(request.user, request.POST.getlist("image"))
         if action == "zip":
             return _zip_response(request, images)
         if action == "board":
             board = _chosen_board(request)
-            added = gallery.add_to_board(request.user, board, images)
+            added = services.add_to_board(request.user, board, images)
             messages.success(
                 request,
                 f"Added {added} image{'s' if added != 1 else ''} to the board “{board.name}”"
@@ -219,12 +198,12 @@ def selection(request: AuthenticatedRequest) -> HttpResponseBase:
             )
             return redirect("gallery:board", board_id=board.pk)
         if action in ("delete", "delete-confirmed"):
-            gallery.check_may_delete(request.user, images)
+            services.check_may_delete(request.user, images)
             if action == "delete":
                 return render(
                     request, "gallery/confirm_delete.html", {"images": images, "next": back}
                 )
-            count = gallery.delete_images(request.user, images)
+            count = services.delete_images(request.user, images)
             messages.success(
                 request,
                 f"Deleted {count} image{'s' if count != 1 else ''}. "
@@ -233,7 +212,7 @@ def selection(request: AuthenticatedRequest) -> HttpResponseBase:
             return redirect(_after_delete(back, images))
         if action == "remove":
             board = _board_posted(request, "from_board")
-            removed = gallery.remove_from_board(board, images)
+            removed = services.remove_from_board(board, images)
             messages.success(
                 request,
                 f"Took {removed} image{'s' if removed != 1 else ''} off the board “{board.name}”. "
@@ -252,7 +231,7 @@ def boards(request: AuthenticatedRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            board = gallery.create_board(
+            board = services.create_board(
                 request.user, _posted_text(request, "name"), _posted_text(request, "description")
             )
         except GalleryError as exc:
@@ -261,7 +240,7 @@ def boards(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, f"Created the board “{board.name}”.")
             return redirect("gallery:board", board_id=board.pk)
     context = {
-        "summaries": gallery.boards_overview(request.user),
+        "summaries": selectors.boards_overview(request.user),
         "error": error,
         # Shown again to be corrected, without what was refused.
         "name": request.POST.get("name", "").replace("\x00", ""),
@@ -276,7 +255,7 @@ def board_edit(request: AuthenticatedRequest, board_id: int) -> HttpResponse:
     board = get_object_or_404(Board, pk=board_id)
     back = reverse("gallery:board", args=[board.pk])
     try:
-        gallery.update_board(
+        services.update_board(
             board, _posted_text(request, "name"), _posted_text(request, "description")
         )
     except GalleryError as exc:
@@ -291,8 +270,8 @@ def board_cover(request: AuthenticatedRequest, board_id: int) -> HttpResponse:
     board = get_object_or_404(Board, pk=board_id)
     back = _safe_next(request, reverse("gallery:board", args=[board.pk]))
     try:
-        images = gallery.resolve_selection(request.user, request.POST.getlist("image")[:1])
-        gallery.set_cover(board, images[0])
+        images = selectors.resolve_selection(request.user, request.POST.getlist("image")[:1])
+        services.set_cover(board, images[0])
     except GalleryError as exc:
         return _refused(request, exc, back)
     messages.success(request, f"That image is now the cover of “{board.name}”.")
@@ -304,7 +283,7 @@ def board_delete(request: AuthenticatedRequest, board_id: int) -> HttpResponse:
     """GET asks to confirm; POST deletes the board (its images stay in the gallery)."""
     board = get_object_or_404(Board.objects.select_related("created_by"), pk=board_id)
     back = reverse("gallery:board", args=[board.pk])
-    if not gallery.may_delete_board(request.user, board):
+    if not services.may_delete_board(request.user, board):
         return _refused(
             request,
             GalleryError(
@@ -315,27 +294,24 @@ def board_delete(request: AuthenticatedRequest, board_id: int) -> HttpResponse:
             back,
         )
     if request.method == "GET":
-        count = gallery.board_image_count(request.user, board)
+        count = selectors.board_image_count(request.user, board)
         return render(
             request, "gallery/confirm_board_delete.html", {"board": board, "count": count}
         )
     name = board.name
     try:
-        gallery.delete_board(request.user, board)
+        services.delete_board(request.user, board)
     except GalleryError as exc:
         return _refused(request, exc, back)
     messages.success(request, f"Deleted the board “{name}”. Its images stay in the gallery.")
     return redirect("gallery:boards")
 
 
-# Helpers
-
-
 def _chosen_board(request: AuthenticatedRequest) -> Board:
     """The board named in the form: a new name wins over the menu."""
     new_name = _posted_text(request, "new_board").strip()
     if new_name:
-        return gallery.board_named(request.user, new_name)
+        return services.board_named(request.user, new_name)
     board_id = inputs.whole_number(request.POST.get("board", ""))
     if board_id is None:
         raise GalleryError("Choose a board, or type a name for a new one.")
@@ -394,8 +370,8 @@ def _refused(request: AuthenticatedRequest, exc: GalleryError, back: str) -> Htt
 
 
 def _zip_response(request: AuthenticatedRequest, images: list[Image]) -> StreamingHttpResponse:
-    chunks = gallery.zip_chunks(gallery.zip_entries(images))
+    chunks = zips.zip_chunks(zips.zip_entries(images))
     response = StreamingHttpResponse(streamed(request, chunks), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{gallery.zip_filename(len(images))}"'
+    response["Content-Disposition"] = f'attachment; filename="{zips.zip_filename(len(images))}"'
     response["Cache-Control"] = "no-store"
     return response

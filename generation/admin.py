@@ -8,9 +8,8 @@ from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from costs import budgets
-from costs.reconcile import RECONCILED_STYLES
 from generation.models import FINAL_STATUSES, Batch, Image, Job
+from generation.spending import RECONCILED_STYLES, charged_expression
 
 
 def cost_totals(jobs: QuerySet[Job]) -> dict[str, Decimal]:
@@ -18,7 +17,7 @@ def cost_totals(jobs: QuerySet[Job]) -> dict[str, Decimal]:
     totals of ``jobs``, and their spend (charged + reserved), as budgets count it."""
     totals = jobs.aggregate(
         estimated=Sum("estimated_cost"),
-        charged=Sum(budgets.charged_expression()),
+        charged=Sum(charged_expression()),
         confirmed=Sum("confirmed_cost"),
         reserved=Sum("reserved_cost"),
     )

@@ -23,11 +23,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.forms.models import ModelChoiceIterator
 from django.utils.datastructures import MultiValueDict
 
-from catalog import capabilities, estimates, selectors
+from catalog import capabilities, cleaning, estimates, selectors
 from catalog import snapshot as snapshots
 from catalog.models import Endpoint, ImageModel
-from costs import budgets
-from generation import imaging, option_controls, preferences, storage, studio
+from generation import imaging, option_controls, preferences, spending, storage, studio
 from generation.models import Job, Style
 from generation.selectors import visible_images, visible_jobs
 from generation.services import JobRequest
@@ -386,7 +385,7 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
                 if self.data.get(form_name) not in (None, "")
             }
             try:
-                self.params = capabilities.clean_options(
+                self.params = cleaning.clean_options(
                     target,
                     self.chosen_style,
                     submitted,
@@ -582,10 +581,10 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
             )
         total = sum((row.amount for row in rows), Decimal(0))
         warnings = []
-        own, team = budgets.standing(self.user)
-        for standing, whose in ((own, "your"), (team, "the team's")):
+        standings = spending.standing(self.user) or ()
+        for standing, whose in zip(standings, ("your", "the team's"), strict=False):
             if standing.remaining is not None and total > standing.remaining:
-                left, asked = budgets.refusal_figures(standing.remaining, total)
+                left, asked = spending.refusal_figures(standing.remaining, total)
                 warnings.append(
                     f"This would go over {whose} monthly budget: {left} is left and this "
                     f"costs about {asked}. Generate will be refused."

@@ -6,7 +6,7 @@ only after the visibility timeout, and the redelivered task finds the job no
 longer queued. So every worker process keeps one daemon thread that stamps
 ``Job.heartbeat_at`` on the jobs its threads are running; the sweep treats a
 job whose stamp is older than ``STALE_AFTER`` as orphaned (see
-``services.sweep``). One UPDATE per process per beat, whatever the number of
+``generation.sweep``). One UPDATE per process per beat, whatever the number of
 jobs, and nothing at all while the process holds none.
 """
 

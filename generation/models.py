@@ -17,14 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
-
-class Style(models.TextChoices):
-    """The three documented ways to generate, the server tool through two APIs."""
-
-    IMAGES = "images", "Image API"
-    CHAT = "chat", "Chat Completions"
-    TOOL_CHAT = "tool_chat", "Image tool via Chat Completions"
-    TOOL_RESPONSES = "tool_responses", "Image tool via Responses API"
+from catalog.models import Style
 
 
 class Status(models.TextChoices):

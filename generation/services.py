@@ -1,9 +1,10 @@
-"""Everything that changes a job: submit, run, cancel, retry, sweep.
+"""Everything that changes a job: submit, run, cancel, retry.
 
-Every change of status is a conditional UPDATE on the current status, so a
-redelivered task, a concurrent cancel and the sweep can never overwrite each
-other; zero rows updated means "someone else has moved this job on".
-Nothing here holds a database transaction open across an OpenRouter call.
+Every change of status is a conditional UPDATE on the current status
+(``generation.transitions``), so a redelivered task, a concurrent cancel and
+the sweep (``generation.sweep``) can never overwrite each other. Nothing here
+holds a database transaction open across an OpenRouter call; storing the
+images is ``generation.storing``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import base64
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,14 +25,13 @@ from django import db
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from catalog import snapshot
 from catalog.models import Endpoint, ImageModel
-from costs import budgets
-from generation import heartbeat, imaging, progress, storage
-from generation.models import ACTIVE_STATUSES, Batch, Image, Job, Status, Style
+from generation import heartbeat, imaging, progress, spending, storage
+from generation.models import ACTIVE_STATUSES, Batch, Job, Status, Style
 from generation.openrouter import (
     ErrorKind,
     GenerationResult,
@@ -40,23 +40,17 @@ from generation.openrouter import (
     RequestInvalid,
     client_from_settings,
 )
+from generation.storing import STORAGE_FIRST_DELAY_SECONDS, STORAGE_MAX_DELAY_SECONDS, store_result
+from generation.transitions import fail_job, sentence, update_job
 from webapp import permissions
 
 logger = logging.getLogger(__name__)
+
 
 # Transient upstream failures (429, 5xx before any charge, network) are retried
 # this many times, with exponential backoff honouring Retry-After.
 MAX_TRANSIENT_RETRIES = 3
 BACKOFF_CAP_SECONDS = 120.0
-# A queued job nobody claimed for this long was lost by the broker: send it again.
-LOST_AFTER = timedelta(minutes=2)
-# A queued job never sent (the broker was down at submit) is sent by the next sweep.
-UNSENT_AFTER = timedelta(seconds=10)
-# A worker that died before calling OpenRouter: its job runs again, this many times at most.
-MAX_ATTEMPTS = 3
-# Storage retries back off from 1 s to 30 s between tries.
-STORAGE_FIRST_DELAY_SECONDS = 1.0
-STORAGE_MAX_DELAY_SECONDS = 30.0
 
 
 @dataclass
@@ -76,14 +70,11 @@ class JobRequest:
     retry_of: Job | None = None
 
 
-# Submitting
-
-
 def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
     """Create the jobs (several models = one batch) and queue them after commit.
 
     Their estimates are reserved against the budgets first; raises
-    ``budgets.BudgetExceeded`` (nothing created) when they do not fit, and
+    ``spending.SpendRefused`` (nothing created) when they do not fit, and
     ``permissions.SpendingNotAllowed`` when the author may not spend (a viewer).
     """
     return submit_groups(author, [requests])[0]
@@ -91,7 +82,7 @@ def submit(author: User, requests: Sequence[JobRequest]) -> list[Job]:
 
 def submit_groups(author: User, groups: Sequence[Sequence[JobRequest]]) -> list[list[Job]]:
     """``submit`` for several groups at once, all or none: the total estimate is
-    reserved once (``budgets.BudgetExceeded``, nothing created, when it does not
+    reserved once (``spending.SpendRefused``, nothing created, when it does not
     fit) and every job is created in one transaction. Returns each group's jobs.
     Raises ``permissions.SpendingNotAllowed`` when the author may not spend."""
     if not groups or not all(groups):
@@ -99,7 +90,7 @@ def submit_groups(author: User, groups: Sequence[Sequence[JobRequest]]) -> list[
     permissions.require_spend(author)
     total = sum((r.estimated_cost for group in groups for r in group), Decimal(0))
     with transaction.atomic():
-        budgets.reserve(author, total)
+        spending.reserve(author, total)
         return [_create(author, group) for group in groups]
 
 
@@ -197,18 +188,6 @@ def cancel(job: Job) -> bool:
     return bool(changed)
 
 
-# Running
-
-
-def _update(job_id: uuid.UUID, statuses: Iterable[str], **fields: Any) -> bool:
-    changed = Job.objects.filter(pk=job_id, status__in=list(statuses)).update(**fields)
-    if changed and "status" in fields:
-        progress.publish(job_id, fields["status"])
-    elif changed:
-        progress.publish(job_id, "progress")
-    return bool(changed)
-
-
 def claim(job_id: uuid.UUID) -> Job | None:
     """Take a queued job for this worker, or None if someone else has it (or it
     was canceled, or a redelivered message arrives after it ran)."""
@@ -279,7 +258,9 @@ def run(job_id: uuid.UUID) -> None:
         # A bug must end the job, not leave it "running" until the sweep.
         logger.exception("Job %s failed unexpectedly", job.pk)
         try:
-            _fail(job, "internal", "Something went wrong on our side; the error has been logged.")
+            fail_job(
+                job, "internal", "Something went wrong on our side; the error has been logged."
+            )
         except db.Error:
             # The database stayed away: the stopped heartbeat lets the sweep end
             # (or restart) the job once it is back.
@@ -303,14 +284,14 @@ def _run_claimed(job: Job) -> None:
         result = _call_openrouter(job)
     except RequestInvalid as exc:
         Job.objects.filter(pk=job.pk).update(reserved_cost=Decimal(0))  # never sent
-        _fail(job, "invalid_request", f"{exc.field}: {exc.message}")
+        fail_job(job, "invalid_request", f"{exc.field}: {exc.message}")
         return
     except OpenRouterError as exc:
         seconds = time.monotonic() - began
         _despite_database_outage(job.pk, partial(_handle_upstream_error, job, exc, seconds))
         return
     seconds = time.monotonic() - began
-    _despite_database_outage(job.pk, partial(_store_result, job, result, seconds))
+    _despite_database_outage(job.pk, partial(store_result, job, result, seconds))
 
 
 def _despite_database_outage(job_id: uuid.UUID, action: Callable[[], None]) -> None:
@@ -431,7 +412,7 @@ def _record_partial(job_id: uuid.UUID, partial: PartialImage) -> None:
         index = job.previews + 1
         if not progress.store_preview(job_id, index, preview.thumbnail):
             return
-        _update(
+        update_job(
             job_id,
             (Status.RUNNING, Status.STREAMING),
             status=Status.STREAMING,
@@ -464,7 +445,7 @@ def _handle_upstream_error(job: Job, exc: OpenRouterError, seconds: float) -> No
         )
         # The card counts down to enqueued_at itself: the stage names only the
         # reason, so that it never states a second, different wait.
-        requeued = _update(
+        requeued = update_job(
             job.pk,
             (Status.RUNNING, Status.STREAMING),
             status=Status.QUEUED,
@@ -486,268 +467,14 @@ def _handle_upstream_error(job: Job, exc: OpenRouterError, seconds: float) -> No
     if not unknown_charge:
         cost_fields["reserved_cost"] = Decimal(0)
     Job.objects.filter(pk=job.pk).update(**cost_fields)
-    message = _sentence(exc.user_message)
+    message = sentence(exc.user_message)
     if unknown_charge and "charged" not in message:
         message += " OpenRouter may still have charged for it."
-    _fail(job, exc.kind.value, message)
+    fail_job(job, exc.kind.value, message)
 
 
 def _retry_reason(exc: OpenRouterError) -> str:
     """Why a job waits to be tried again, without the provider's own "try again in"."""
     if exc.kind == ErrorKind.RATE_LIMITED:
         return "OpenRouter is rate limiting us."
-    return _sentence(exc.user_message)[:200]
-
-
-def _sentence(text: str) -> str:
-    """``text`` ending with a full stop, so that sentences never run together."""
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else f"{text}."
-
-
-def _fail(job: Job, code: str, message: str) -> None:
-    """End the job as failed. Its reservation is left as the caller set it: released
-    once the charge is known, kept where the call may have been charged unknowingly."""
-    _update(
-        job.pk,
-        ACTIVE_STATUSES,
-        status=Status.FAILED,
-        stage="Failed",
-        error_code=code,
-        error_message=message,
-        finished_at=timezone.now(),
-    )
-
-
-def _store_result(job: Job, result: GenerationResult, seconds: float) -> None:
-    accounting: dict[str, Any] = {
-        "reserved_cost": Decimal(0) if result.cost is not None else job.estimated_cost,
-        "upstream_seconds": seconds,
-        "actual_cost": result.cost,
-        "usage": result.usage.raw if result.usage else {},
-        "upstream_id": result.generation_id or "",
-        "provider": result.provider or (job.endpoint.provider_name if job.endpoint else ""),
-        "text": result.text[:10_000],
-    }
-    count = len(result.images)
-    # STORING too: a try cut short by a database outage is run again (see
-    # _despite_database_outage), and only this worker moves its job to STORING.
-    if not _update(
-        job.pk,
-        (Status.RUNNING, Status.STREAMING, Status.STORING),
-        status=Status.STORING,
-        stage=f"Storing {count} image{'s' if count != 1 else ''}",
-        progress=85,
-        **accounting,
-    ):
-        # Canceled meanwhile: keep what it cost, drop the images.
-        Job.objects.filter(pk=job.pk).update(**accounting)
-        return
-    rejected: list[str] = []
-    stored = 0
-    try:
-        for index, image in enumerate(result.images):
-            try:
-                verified = imaging.verify(image.data, image.media_type)
-            except imaging.ImageRejected as exc:
-                rejected.append(str(exc))
-                continue
-            _save_image(job, index, verified)
-            stored += 1
-    except StorageUnavailable:
-        _fail(
-            job,
-            "storage",
-            f"The images were generated (and charged) but the image store did not answer "
-            f"for {settings.DARKROOM_STORAGE_RETRY_SECONDS} s, so they could not be kept. "
-            "Ask an administrator to check the storage service.",
-        )
-        return
-    if not stored:
-        _fail(
-            job, "invalid_image", _sentence(f"The model's answer could not be used: {rejected[0]}")
-        )
-        return
-    note = f"; {len(rejected)} unusable image(s) skipped" if rejected else ""
-    _update(
-        job.pk,
-        (Status.STORING,),
-        status=Status.SUCCEEDED,
-        stage=f"Done{note}",
-        progress=100,
-        finished_at=timezone.now(),
-    )
-
-
-class StorageUnavailable(Exception):
-    """The image store kept failing for the whole retry window."""
-
-
-def _put_durably(job: Job, key: str, data: bytes) -> str:
-    """``storage.put``, retried with backoff while the store is down.
-
-    The bytes are paid for and held in memory, so an outage of seconds or
-    minutes must not lose them: the job shows "Storing delayed" meanwhile
-    (its heartbeat keeps the sweep away) and finishes once the store answers.
-    Raises ``StorageUnavailable`` after ``DARKROOM_STORAGE_RETRY_SECONDS``.
-    """
-    give_up_at = time.monotonic() + settings.DARKROOM_STORAGE_RETRY_SECONDS
-    delay = STORAGE_FIRST_DELAY_SECONDS
-    delayed = False
-    while True:
-        try:
-            stored = storage.put(key, data)
-        except Exception as exc:  # boto3, botocore and the file system raise many types
-            if time.monotonic() + delay > give_up_at:
-                logger.error("Storage still failing for job %s; giving up", job.pk)
-                raise StorageUnavailable from exc
-            logger.warning("Storing %s for job %s failed (%s); retrying", key, job.pk, exc)
-            if not delayed:
-                delayed = _update(
-                    job.pk,
-                    (Status.STORING,),
-                    stage="Storing delayed: the image store is not answering; retrying",
-                )
-            db.connection.close()  # nothing to do with the database while waiting
-            time.sleep(delay)
-            delay = min(delay * 2, STORAGE_MAX_DELAY_SECONDS)
-            continue
-        if delayed:
-            _update(job.pk, (Status.STORING,), stage="Storing images")
-        return stored
-
-
-def _save_image(job: Job, index: int, verified: imaging.VerifiedImage) -> Image:
-    sha = verified.sha256
-    original = _put_durably(job, storage.original_key(sha, verified.media_type), verified.data)
-    thumbnail = (
-        original
-        if verified.thumbnail is verified.data
-        else _put_durably(
-            job, storage.thumbnail_key(sha, verified.thumbnail_media_type), verified.thumbnail
-        )
-    )
-    try:
-        # One INSERT: a job's images are stored once (its status moved to storing
-        # conditionally), so the unique (job, index) only guards against a bug.
-        return Image.objects.create(
-            job=job,
-            index=index,
-            original_key=original,
-            thumbnail_key=thumbnail,
-            media_type=verified.media_type,
-            width=verified.width,
-            height=verified.height,
-            bytes=len(verified.data),
-            sha256=sha,
-        )
-    except db.IntegrityError:
-        return Image.objects.get(job=job, index=index)
-
-
-# Housekeeping
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    timed_out: int
-    resent: int
-    interrupted: int = 0
-    restarted: int = 0
-
-
-_WORKING = (Status.RUNNING, Status.STREAMING, Status.STORING)
-INTERRUPTED_MESSAGE = (
-    "The worker running this job stopped before it finished. OpenRouter may have "
-    "charged for it: the charge is confirmed with OpenRouter automatically where it "
-    "can be, so check the job's cost before you retry."
-)
-
-
-def sweep() -> SweepReport:
-    """End or restart jobs whose worker died, end jobs that overstayed their time
-    limit, and resend queued jobs the broker lost.
-
-    A job whose heartbeat stopped (``heartbeat.STALE_AFTER``) lost its worker:
-    if it never reached OpenRouter it is queued again (up to ``MAX_ATTEMPTS``
-    claims); otherwise it may have been charged, so it fails as
-    ``interrupted`` and keeps its reservation until reconciliation (or an
-    administrator) settles the charge.
-    """
-    now = timezone.now()
-    stale_before = now - heartbeat.STALE_AFTER
-    orphaned = Job.objects.filter(status__in=_WORKING).filter(
-        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
-    )
-    interrupted = restarted = 0
-    for job_id, upstream_started_at, attempts in orphaned.values_list(
-        "pk", "upstream_started_at", "attempts"
-    ):
-        if upstream_started_at is None and attempts < MAX_ATTEMPTS:
-            if _update(
-                job_id,
-                _WORKING,
-                status=Status.QUEUED,
-                stage="Waiting for a worker (the previous one stopped)",
-                progress=0,
-                previews=0,
-            ):
-                enqueue(job_id)
-                restarted += 1
-            continue
-        fields: dict[str, Any] = {}
-        if upstream_started_at is None:
-            # Never sent: nothing can have been charged.
-            fields["reserved_cost"] = Decimal(0)
-            message = "The job's worker stopped before it could start, several times. Retry it."
-        else:
-            message = INTERRUPTED_MESSAGE
-        interrupted += _update(
-            job_id,
-            _WORKING,
-            status=Status.FAILED,
-            stage="Failed",
-            error_code="interrupted",
-            error_message=message,
-            finished_at=now,
-            **fields,
-        )
-
-    # A live worker whose call outlived every bound (the client enforces its own,
-    # so this is a last resort). Storing is exempt while its heartbeat is fresh:
-    # storage retries may take longer than a generation.
-    deadline = now - timedelta(seconds=settings.GENERATION_OVERSTAY_SECONDS)
-    timed_out = 0
-    stuck = Job.objects.filter(
-        status__in=[Status.RUNNING, Status.STREAMING], started_at__lt=deadline
-    ).values_list("pk", flat=True)
-    for job_id in stuck:
-        timed_out += _update(
-            job_id,
-            (Status.RUNNING, Status.STREAMING),
-            status=Status.FAILED,
-            stage="Failed",
-            error_code="timeout",
-            error_message=(
-                f"The generation did not finish within {settings.GENERATION_TIME_LIMIT} s "
-                "and was stopped. OpenRouter may have charged for it: check the job's cost "
-                "before you retry."
-            ),
-            finished_at=now,
-        )
-    # Lost by the broker (sent, never claimed), or never sent: the broker was
-    # down at submit (a job not sent yet is seconds old: its submit commits first).
-    lost = Job.objects.filter(
-        Q(status=Status.QUEUED)
-        & (
-            Q(enqueued_at__lt=now - LOST_AFTER)
-            | Q(enqueued_at__isnull=True, created_at__lt=now - UNSENT_AFTER)
-        )
-    ).values_list("pk", flat=True)
-    resent = 0
-    for job_id in lost:
-        enqueue(job_id)
-        resent += 1
-    return SweepReport(
-        timed_out=timed_out, resent=resent, interrupted=interrupted, restarted=restarted
-    )
+    return sentence(exc.user_message)[:200]

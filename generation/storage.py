@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from generation.models import MEDIA_EXTENSIONS
+from generation.models import MEDIA_EXTENSIONS, Job
 
 
 def original_key(sha256: str, media_type: str) -> str:
@@ -64,7 +64,7 @@ def _cached_client(bucket: str, endpoint: str | None) -> Any:
             signature_version=options.get("signature_version", "s3v4"),
             max_pool_connections=50,
             # Uploads, from workers: longer than a page's reads (a large PUT on a
-            # busy server), and ``services._put_durably`` retries around them.
+            # busy server), and ``storing._put_durably`` retries around them.
             read_timeout=UPLOAD_READ_TIMEOUT,
             retries={"total_max_attempts": 2, "mode": "standard"},
         )
@@ -100,3 +100,11 @@ def read(key: str) -> bytes:
 
 def delete(key: str) -> None:
     default_storage.delete(key)
+
+
+def download_name(job: Job, index: int, extension: str) -> str:
+    """A real file name: the prompt's first words, the model, the image number."""
+    words = "".join(c if c.isalnum() else "-" for c in job.prompt.lower()[:48]).strip("-")
+    words = "-".join(part for part in words.split("-") if part) or "image"
+    model = job.model_slug.split("/")[-1]
+    return f"darkroom-{words}-{model}-{index + 1}.{extension}"

@@ -7,6 +7,7 @@ import uuid
 from celery import shared_task
 
 from generation import services
+from generation import sweep as housekeeping
 
 
 @shared_task(name="generation.tasks.run_job", ignore_result=True)
@@ -18,4 +19,4 @@ def run_job(job_id: str) -> None:
 
 @shared_task(name="generation.tasks.sweep", ignore_result=True)
 def sweep() -> None:
-    services.sweep()
+    housekeeping.sweep()

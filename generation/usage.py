@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, F, Sum
 from django.db.models.functions import Coalesce
 
-from costs import budgets
+from generation import spending
 from generation.models import Job
 
 JOBS_PER_PAGE = 25
@@ -39,8 +39,8 @@ def usage_for(user: User, page: str | None) -> dict[str, Any]:
     ``by_model`` (model, jobs, spend; most spent first), ``top_jobs`` (this
     month's most expensive), and ``jobs``, a page of every job of the user,
     newest first (an unreadable page number reads as the first or last page)."""
-    own, team = budgets.standing(user)
-    month = budgets.month_jobs(user).annotate(spend=_spend())
+    own, team = spending.standing(user) or (None, None)
+    month = spending.month_jobs(user).annotate(spend=_spend())
     by_model = list(
         month.values("model_slug")
         .annotate(jobs=Count("pk"), total=Sum("spend"))
@@ -63,5 +63,5 @@ def usage_for(user: User, page: str | None) -> dict[str, Any]:
         "by_model": by_model,
         "top_jobs": top_jobs,
         "jobs_page": Paginator(jobs, JOBS_PER_PAGE).get_page(page),
-        "month_start": budgets.month_start(),
+        "month_start": spending.month_start(),
     }

@@ -23,20 +23,19 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from costs import budgets
 from generation import (
     live,
     preferences,
     progress,
     selectors,
     services,
+    spending,
     storage,
     studio,
     usage,
 )
 from generation.forms import GenerateForm, read_reference_token
-from generation.models import Job
-from webapp import permissions
+from webapp import htmx, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
 
@@ -63,7 +62,7 @@ def generate(request: AuthenticatedRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 jobs = services.submit(request.user, form.job_requests())
-            except budgets.BudgetExceeded as exc:
+            except spending.SpendRefused as exc:
                 form.add_error(None, exc.message)
             else:
                 preferences.remember_in_session(
@@ -87,7 +86,7 @@ def generate(request: AuthenticatedRequest) -> HttpResponse:
     else:
         form = GenerateForm.initial_for(request.user, request.GET)
         status = 200
-    template = "generation/generate.html#workspace" if request.htmx else "generation/generate.html"
+    template = htmx.template_for(request, "generation/generate.html", "workspace")
     return render(request, template, _generate_context(request, form), status=status)
 
 
@@ -98,7 +97,7 @@ def _generate_context(request: AuthenticatedRequest, form: GenerateForm) -> dict
         "form": form,
         "jobs": jobs,
         "watch": [job.pk for job in jobs if job.is_active],
-        "spend": budgets.standing(request.user),
+        "spend": spending.standing(request.user),
     }
 
 
@@ -210,7 +209,7 @@ def job_retry(request: AuthenticatedRequest, job_id: uuid.UUID) -> HttpResponse:
         return HttpResponse("Only the job's author or an admin can retry this job.", status=403)
     try:
         new_job = services.retry(job, request.user)
-    except budgets.BudgetExceeded as exc:
+    except spending.SpendRefused as exc:
         messages.error(request, exc.message)
         return _to(request, reverse("generation:job", kwargs={"job_id": job.pk}))
     except ValueError as exc:
@@ -257,7 +256,7 @@ def media(request: AuthenticatedRequest, image_id: uuid.UUID, variant: str) -> H
         handle,
         content_type=media_type,
         as_attachment=download,
-        filename=download_name(image.job, image.index, image.extension),
+        filename=storage.download_name(image.job, image.index, image.extension),
     )
     # The headers came from the file; the bytes go out in 64 KiB reads, streamed under ASGI.
     response.streaming_content = streamed(request, iter(lambda: handle.read(65536), b""))
@@ -272,17 +271,6 @@ def _media_type_of(key: str) -> str:
     return {"webp": "image/webp", "svg": "image/svg+xml", "png": "image/png"}.get(
         extension, "application/octet-stream"
     )
-
-
-def download_name(job: Job, index: int, extension: str) -> str:
-    """A real file name: the prompt's first words, the model, the image number."""
-    words = "".join(c if c.isalnum() else "-" for c in job.prompt.lower()[:48]).strip("-")
-    words = "-".join(part for part in words.split("-") if part) or "image"
-    model = job.model_slug.split("/")[-1]
-    return f"darkroom-{words}-{model}-{index + 1}.{extension}"
-
-
-# Live progress over server-sent events
 
 
 def _parse_job_ids(raw: str) -> list[uuid.UUID] | None:

@@ -89,7 +89,7 @@ def seed(stack: bench_stack.Stack) -> Demo:
     """Users, generated images (through the API and the worker), a board, favourites."""
     from django.contrib.auth.models import User
 
-    from gallery import selectors as gallery
+    from gallery import services as gallery
     from generation.models import FINAL_STATUSES, Image, Job
     from webapp import tokens
 

@@ -68,9 +68,6 @@ class BodyTooLarge(BadInput):
     """The body is over the API's size limit (answered 413)."""
 
 
-# Text
-
-
 def unstorable(text: str) -> bool:
     """Whether ``text`` holds a NUL or a lone surrogate."""
     return _UNSTORABLE.search(text) is not None
@@ -108,9 +105,6 @@ def query_is_storable(query: QueryDict) -> bool:
     )
 
 
-# Numbers and dates
-
-
 def whole_number(raw: str, *, maximum: int = MAX_WHOLE_NUMBER) -> int | None:
     """``raw`` as a whole number from 0 to ``maximum``: ASCII digits only, no sign
     or spaces (``int`` would take ``" ٣"``); None for anything else."""
@@ -145,9 +139,6 @@ class BoundedDateField(forms.DateField):
                 bounded_date(value)
             except BadInput as exc:
                 raise ValidationError(exc.message, code="out_of_range") from None
-
-
-# Forms
 
 
 def without_unstorable(data: Any) -> tuple[Any, dict[str, str]]:
@@ -208,9 +199,6 @@ class CleanInputMixin:
                 # Replace "This field is required": the value was sent, and refused.
                 form._errors.pop(name, None)
             form.add_error(name, message)
-
-
-# The JSON API
 
 
 def json_depth_exceeded(text: str, limit: int = MAX_JSON_DEPTH) -> bool:

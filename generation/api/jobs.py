@@ -21,8 +21,7 @@ from ninja import Query, Router, Status
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
-from costs import budgets
-from generation import selectors, services
+from generation import selectors, services, spending
 from generation.api import schemas
 from generation.api.auth import caller
 from generation.api.errors import ApiError, invalid
@@ -166,7 +165,7 @@ def validated_requests(user: User, job: JobCreate) -> list[services.JobRequest]:
 def _submit(user: User, groups: list[list[services.JobRequest]]) -> list[list[Job]]:
     try:
         return services.submit_groups(user, groups)
-    except budgets.BudgetExceeded as exc:
+    except spending.SpendRefused as exc:
         # 402 as OpenRouter answers when credit runs out: the request was fine.
         raise ApiError(402, "budget_exceeded", exc.message) from None
     except permissions.SpendingNotAllowed as exc:

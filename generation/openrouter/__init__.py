@@ -12,6 +12,13 @@ from __future__ import annotations
 
 from generation.openrouter.client import DEFAULT_BASE_URL, OpenRouterClient
 from generation.openrouter.errors import ErrorKind, OpenRouterError, RequestInvalid
+from generation.openrouter.image_config import (
+    IMAGE_CONFIG_FAMILIES,
+    OptionSpec,
+    chat_modalities,
+    image_config_options_for,
+    validate_image_config,
+)
 from generation.openrouter.media import sniff_media_type
 from generation.openrouter.sse import SSEDecoder, SSEEvent, iter_events
 from generation.openrouter.types import (
@@ -27,15 +34,7 @@ from generation.openrouter.types import (
     PricingLine,
     Usage,
 )
-from generation.openrouter.validation import (
-    IMAGE_CONFIG_FAMILIES,
-    OptionSpec,
-    chat_modalities,
-    image_config_options_for,
-    validate_image_config,
-    validate_image_request,
-    validate_tool_parameters,
-)
+from generation.openrouter.validation import validate_image_request, validate_tool_parameters
 
 # Sent when no key is configured: the offline emulator accepts any bearer
 # token, and a recognisable dummy reads better in its logs than an empty one.

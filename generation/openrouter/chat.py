@@ -17,14 +17,10 @@ from generation.openrouter.answers import (
 from generation.openrouter.deadline import Deadline
 from generation.openrouter.errors import ErrorKind, OpenRouterError, RequestInvalid
 from generation.openrouter.fetch import ImageFetcher, unreadable_image
+from generation.openrouter.image_config import chat_modalities, validate_image_config
 from generation.openrouter.transport import check_max_tokens, check_prompt, is_event_stream
 from generation.openrouter.types import GeneratedImage, GenerationResult, PartialImage
-from generation.openrouter.validation import (
-    chat_modalities,
-    check_image_url,
-    check_model_id,
-    validate_image_config,
-)
+from generation.openrouter.validation import check_image_url, check_model_id
 
 OnPartial = Callable[[PartialImage], None]
 

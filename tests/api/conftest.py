@@ -15,7 +15,8 @@ from PIL import Image as PILImage
 
 from catalog.models import ImageModel
 from generation import storage
-from generation.models import Image, Job, Status, Style
+from generation.models import Image, Job, Status
+from tests.factories import JobFactory
 from webapp import tokens
 
 
@@ -58,15 +59,14 @@ def make_job(image_model: ImageModel) -> Any:
     def make(author: User, *, private: bool = False, **fields: Any) -> Job:
         values: dict[str, Any] = {
             "model": image_model,
-            "model_slug": image_model.slug,
-            "style": Style.IMAGES,
             "prompt": "a lighthouse at dusk",
             "params": {"aspect_ratio": "16:9"},
-            "estimated_cost": Decimal("0.04"),
             "status": Status.QUEUED,
+            "provider": "",
+            "actual_cost": None,
             **fields,
         }
-        return Job.objects.create(author=author, is_private=private, **values)
+        return JobFactory.create(author=author, is_private=private, **values)
 
     return make
 

@@ -11,11 +11,11 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from catalog.capabilities import (
-    clean_options,
     describe_capabilities,
     max_input_references,
     option_fields,
 )
+from catalog.cleaning import clean_options
 from catalog.models import Endpoint, ImageModel
 
 FLUX_PARAMS = {

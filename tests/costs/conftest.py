@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.utils import timezone
 
 from catalog.models import ImageModel
-from costs import selectors as costs
+from costs import key_check
 from generation.models import Image, Job, Status, Style
+from tests.factories import ImageModelFactory, JobFactory
 from tests.generation.conftest import catalog  # noqa: F401 - the synced-catalog fixture
 
 _counter = itertools.count(1)
@@ -24,17 +24,13 @@ _counter = itertools.count(1)
 @pytest.fixture(autouse=True)
 def _fresh_key_cache() -> Iterator[None]:
     """The /key answer is cached in Redis, which outlives a test: start each test without it."""
-    cache.delete(costs._key_cache_key())
+    cache.delete(key_check.cache_key())
     yield
-    cache.delete(costs._key_cache_key())
+    cache.delete(key_check.cache_key())
 
 
 def image_model(slug: str = "openai/gpt-image-1") -> ImageModel:
-    now = timezone.now()
-    model, _ = ImageModel.objects.get_or_create(
-        slug=slug, defaults={"name": slug.split("/")[-1], "first_seen": now, "last_seen": now}
-    )
-    return model
+    return ImageModelFactory.create(slug=slug)
 
 
 def make_job(
@@ -53,25 +49,23 @@ def make_job(
     created_at: datetime | None = None,
     **fields: Any,
 ) -> Job:
-    """A finished job as the worker would have left it, without running one."""
-    job = Job.objects.create(
+    """A finished job as the worker would have left it (``tests.factories.JobFactory``),
+    amounts given as strings; ``images`` rows that name files never stored."""
+    if prompt:
+        fields["prompt"] = prompt
+    job = JobFactory.create(
         author=author,
         model=image_model(slug),
-        model_slug=slug,
         style=style,
-        prompt=prompt or f"prompt {next(_counter)}",
         status=status,
         estimated_cost=Decimal(estimated),
         actual_cost=None if actual is None else Decimal(actual),
         confirmed_cost=None if confirmed is None else Decimal(confirmed),
         reserved_cost=Decimal(reserved),
         provider=provider,
-        finished_at=timezone.now() if status in (Status.SUCCEEDED, Status.FAILED) else None,
+        created_at=created_at,
         **fields,
     )
-    if created_at is not None:
-        Job.objects.filter(pk=job.pk).update(created_at=created_at)
-        job.refresh_from_db()
     for index in range(images):
         Image.objects.create(
             job=job,

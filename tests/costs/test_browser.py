@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from costs import selectors as costs
+from costs import ledger
 from tests.costs.conftest import make_job
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -78,7 +78,7 @@ def test_staff_review_costs_change_the_range_and_download_the_ledger(
     saved = tmp_path / "ledger.csv"
     download.save_as(saved)
     rows = list(csv.reader(io.StringIO(saved.read_text())))
-    assert rows[0] == costs.LEDGER_HEADER
+    assert rows[0] == ledger.LEDGER_HEADER
     assert sorted(row[0] for row in rows[1:]) == ["image", "image", "job", "job"]
 
     page.screenshot(path=str(tmp_path / "costs.png"), full_page=True)

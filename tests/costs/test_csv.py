@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.test import AsyncClient, Client
 from django.utils import timezone
 
-from costs import selectors as costs
+from costs import ledger, ranges, selectors
 from gallery.models import Board, BoardItem
 from generation.models import Status, Style
 from tests.concurrency import run_async
@@ -74,7 +74,7 @@ def test_rows_match_the_jobs_and_their_images(staff_client: Client, make_user: A
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="darkroom-costs-')
-    assert list(rows[0]) == costs.LEDGER_HEADER
+    assert list(rows[0]) == ledger.LEDGER_HEADER
     jobs = [row for row in rows if row["row_type"] == "job"]
     images = [row for row in rows if row["row_type"] == "image"]
     assert [row["job_id"] for row in jobs] == [str(pictured.pk), str(refused.pk), str(running.pk)]
@@ -112,7 +112,7 @@ def test_rows_match_the_jobs_and_their_images(staff_client: Client, make_user: A
     # Summing a money column over the file gives the ledger's totals.
     charged = sum(Decimal(r["charged"]) for r in jobs)
     reserved = sum(Decimal(r["reserved_cost"]) for r in jobs)
-    totals = costs.totals(costs.preset_range("30d"))
+    totals = selectors.totals(ranges.preset_range("30d"))
     assert (charged, reserved) == (totals.charged, totals.reserved)
 
 

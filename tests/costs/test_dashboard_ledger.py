@@ -13,8 +13,7 @@ from django.contrib.auth.models import User
 from django.db.models import Sum
 from django.test import Client
 
-from costs import reconcile
-from costs import selectors as costs
+from costs import key_check, ranges, reconcile, selectors
 from emulator import directives
 from generation.models import Job, Status, Style
 from tests.generation.conftest import submit, wait_for
@@ -109,7 +108,7 @@ def test_dashboard_totals_per_person_and_model_equal_the_emulator_ledger(
     assert key.usage == Decimal(ledger["total"]) == key.app_total
     assert key.difference == 0
     assert Job.objects.aggregate(total=Sum("reserved_cost"))["total"] == 0
-    assert costs.totals(costs.preset_range("month")).jobs == len(RUN)
+    assert selectors.totals(ranges.preset_range("month")).jobs == len(RUN)
 
 
 def test_a_streamed_image_api_refusal_costs_nothing_on_either_side(
@@ -125,4 +124,4 @@ def test_a_streamed_image_api_refusal_costs_nothing_on_either_side(
     # and the /key panel (usage beside the app's ledger) shows no gap.
     assert Decimal(emulator.ledger()["total"]) == 0
     assert (job.actual_cost or Decimal(0)) == 0
-    assert costs.key_status().difference == 0
+    assert key_check.key_status().difference == 0

@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from catalog.models import Price, PriceSource, SyncRun, SyncStatus, SyncTrigger
-from costs import selectors as costs
+from costs import key_check
 from costs.models import Budget
 from generation.models import Job, Status, Style
 from generation.openrouter import client_from_settings
@@ -158,6 +158,19 @@ def test_htmx_range_changes_swap_only_the_dashboard(staff_client: Client) -> Non
 
     assert response.text.lstrip().startswith('<div id="dashboard"')
     assert "<html" not in response.text
+
+
+def test_a_back_button_restore_gets_the_whole_page(staff_client: Client) -> None:
+    # htmx sends HX-Request with a history restore too, and swaps the answer in
+    # as the whole body: a fragment would leave a page without its header.
+    response = staff_client.get(
+        "/costs/?range=30d",
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert "<html" in response.text
+    assert 'id="dashboard"' in response.text
 
 
 # The tables
@@ -465,7 +478,7 @@ def test_the_key_answer_is_cached_briefly(staff_client: Client, emulator: Any) -
     # A charge the app has no job for shows as a difference once the cache expires.
     from django.core.cache import cache
 
-    cache.delete(costs._key_cache_key())
+    cache.delete(key_check.cache_key())
     fresh = staff_client.get("/costs/").context["key"]
     assert fresh.usage == Decimal(emulator.ledger()["total"]) > 0
     assert fresh.difference == fresh.usage

@@ -18,6 +18,7 @@ from PIL import Image as PILImage
 from catalog.models import Endpoint, ImageModel
 from generation import imaging, storage
 from generation.models import Image, Job, Status, Style
+from tests.factories import ImageModelFactory, JobFactory
 from tests.generation.conftest import catalog  # noqa: F401 - the synced catalog, for Run again
 
 _colours = itertools.count(1)
@@ -39,12 +40,7 @@ SVG = (
 
 
 def image_model(slug: str = "openai/gpt-image-1", name: str | None = None) -> ImageModel:
-    now = timezone.now()
-    model, _ = ImageModel.objects.get_or_create(
-        slug=slug,
-        defaults={"name": name or slug.split("/")[-1], "first_seen": now, "last_seen": now},
-    )
-    return model
+    return ImageModelFactory.create(slug=slug, **({"name": name} if name else {}))
 
 
 def make_job(
@@ -60,12 +56,13 @@ def make_job(
     params: dict[str, Any] | None = None,
     cost: Decimal | None = Decimal("0.04"),
 ) -> Job:
+    """A finished job (``tests.factories.JobFactory``) that took 4 s, on the
+    catalog's endpoint when the catalog has one; ``created_at`` back-dates it."""
     catalog_model = image_model(model)
-    now = timezone.now()
-    job = Job.objects.create(
+    started = created_at or timezone.now()
+    return JobFactory.create(
         author=author,
         model=catalog_model,
-        model_slug=catalog_model.slug,
         endpoint=Endpoint.objects.filter(model=catalog_model).first(),
         style=style,
         prompt=prompt,
@@ -76,15 +73,10 @@ def make_job(
         estimated_cost=Decimal("0.05"),
         actual_cost=cost,
         upstream_seconds=3.25,
-        started_at=now,
-        finished_at=now + timedelta(seconds=4),
+        started_at=timezone.now(),
+        finished_at=started + timedelta(seconds=4),
+        created_at=created_at,
     )
-    if created_at is not None:
-        Job.objects.filter(pk=job.pk).update(
-            created_at=created_at, finished_at=created_at + timedelta(seconds=4)
-        )
-        job.refresh_from_db()
-    return job
 
 
 def add_image(

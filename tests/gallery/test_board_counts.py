@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from gallery import selectors as gallery
+from gallery import selectors, services
 from gallery.models import Board, BoardItem
 from generation.models import Job
 from tests.gallery.conftest import make_image
@@ -26,14 +26,14 @@ def counts(board: Board) -> tuple[int, int]:
 
 @pytest.fixture
 def board(user: User) -> Board:
-    return gallery.create_board(user, "Foxes")
+    return services.create_board(user, "Foxes")
 
 
 def test_adding_counts_each_image_once(user: User, bob: User, board: Board) -> None:
     first, second = make_image(user, "a fox"), make_image(bob, "a fox at night")
 
-    assert gallery.add_to_board(user, board, [first, second]) == 2
-    assert gallery.add_to_board(bob, board, [first]) == 0
+    assert services.add_to_board(user, board, [first, second]) == 2
+    assert services.add_to_board(bob, board, [first]) == 0
     # Two people adding the same image at once: the insert the database skips is not counted.
     BoardItem.objects.bulk_create(
         [BoardItem(board=board, image=second, added_by=bob)], ignore_conflicts=True
@@ -47,18 +47,18 @@ def test_private_images_count_for_their_author_only(
 ) -> None:
     public = make_image(user, "a fox")
     bobs_secret = make_image(bob, "bob's fox", private=True)
-    gallery.add_to_board(bob, board, [public, bobs_secret])
+    services.add_to_board(bob, board, [public, bobs_secret])
     carol = make_user("carol")
 
     assert counts(board) == (2, 1)
     assert BoardItem.objects.get(image=bobs_secret).private_author == bob
     assert BoardItem.objects.get(image=public).private_author is None
-    assert gallery.board_image_count(bob, board) == 2
-    assert gallery.board_image_count(user, board) == 1
-    assert gallery.board_image_count(carol, board) == 1
-    summaries = {summary.board.pk: summary.count for summary in gallery.boards_overview(user)}
+    assert selectors.board_image_count(bob, board) == 2
+    assert selectors.board_image_count(user, board) == 1
+    assert selectors.board_image_count(carol, board) == 1
+    summaries = {summary.board.pk: summary.count for summary in selectors.boards_overview(user)}
     assert summaries[board.pk] == 1
-    assert {s.board.pk: s.count for s in gallery.boards_overview(bob)}[board.pk] == 2
+    assert {s.board.pk: s.count for s in selectors.boards_overview(bob)}[board.pk] == 2
 
 
 def test_an_item_made_directly_still_gets_its_private_author_and_counts(
@@ -78,11 +78,11 @@ def test_deleting_images_or_their_job_takes_them_off_the_counts(
     kept = make_image(user, "a fox")
     deleted = make_image(user, "a fox in snow")
     secret = make_image(bob, "bob's fox", private=True)
-    gallery.add_to_board(user, board, [kept, deleted])
-    gallery.add_to_board(bob, board, [secret])
+    services.add_to_board(user, board, [kept, deleted])
+    services.add_to_board(bob, board, [secret])
     assert counts(board) == (3, 1)
 
-    gallery.delete_images(user, [deleted])
+    services.delete_images(user, [deleted])
     assert counts(board) == (2, 1)
     Job.objects.filter(pk=secret.job_id).delete()  # the admin deletes a job: the cascade
     assert counts(board) == (1, 0)
@@ -91,9 +91,9 @@ def test_deleting_images_or_their_job_takes_them_off_the_counts(
 
 
 def test_moving_an_item_to_another_board_moves_its_count(user: User, board: Board) -> None:
-    other = gallery.create_board(user, "Wolves")
+    other = services.create_board(user, "Wolves")
     image = make_image(user, "a fox", private=True)
-    gallery.add_to_board(user, board, [image])
+    services.add_to_board(user, board, [image])
 
     BoardItem.objects.filter(board=board).update(board=other)
 
@@ -104,7 +104,7 @@ def test_moving_an_item_to_another_board_moves_its_count(user: User, board: Boar
 def test_the_board_page_shows_the_stored_count_without_counting(
     user: User, board: Board, user_client: Client
 ) -> None:
-    gallery.add_to_board(user, board, [make_image(user, "a fox"), make_image(user, "a fox 2")])
+    services.add_to_board(user, board, [make_image(user, "a fox"), make_image(user, "a fox 2")])
 
     with CaptureQueriesContext(connection) as queries:
         response = user_client.get(f"/gallery/boards/{board.pk}/")

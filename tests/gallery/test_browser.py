@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from gallery import selectors as gallery
+from gallery import selectors
 from gallery.models import Board
 from generation.models import Image, Job
 from tests.gallery.conftest import make_image
@@ -36,7 +36,7 @@ def wait_for_count(page: Any, selector: str, count: int) -> None:
 def test_scrolling_loads_more_until_everything_is_shown(
     page: Any, live_server: Any, login: Any, user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gallery, "GALLERY_PAGE_SIZE", 12)
+    monkeypatch.setattr(selectors, "GALLERY_PAGE_SIZE", 12)
     images = [make_image(user, f"a lantern number {i}") for i in range(30)]
     login(user)
 

@@ -11,9 +11,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from gallery import selectors as gallery
+from gallery import selectors, services
 from gallery.models import Board, BoardItem, Favourite
-from gallery.selectors import Cursor, Filters
+from gallery.paging import Cursor, Filters
 from generation.models import Style
 from tests.gallery.conftest import SVG, make_image
 
@@ -61,7 +61,7 @@ def test_every_filter_alone_and_combined(user: User, bob: User) -> None:
     everything = {base, by_bob, other_model, other_provider, chat, svg, older, favourite}
 
     def found(**filters: Any) -> set[Any]:
-        return set(gallery.gallery_page(user, Filters(**filters)).items)
+        return set(selectors.gallery_page(user, Filters(**filters)).items)
 
     assert found() == everything
     assert found(author_id=bob.pk) == {by_bob, favourite}
@@ -118,7 +118,7 @@ def test_menus_offer_only_what_the_viewer_can_find(user: User, bob: User) -> Non
     make_image(bob, "bob's public", provider="Azure", model="black-forest-labs/flux.2-pro")
     Board.objects.create(name="Moods", created_by=bob)
 
-    options = gallery.filter_options(user)
+    options = selectors.filter_options(user)
 
     assert [name for _, name in options.authors] == ["alice", "bob"]
     assert options.providers == ["Azure", "OpenAI"]
@@ -127,13 +127,13 @@ def test_menus_offer_only_what_the_viewer_can_find(user: User, bob: User) -> Non
         "openai/gpt-image-1",
     ]
     assert [name for _, name in options.boards] == ["Moods"]
-    assert gallery.filter_options(bob).providers == ["Azure", "OpenAI", "Secret Provider"]
+    assert selectors.filter_options(bob).providers == ["Azure", "OpenAI", "Secret Provider"]
 
 
 def test_keyset_pages_have_no_duplicates_and_no_gaps(
     user: User, user_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gallery, "GALLERY_PAGE_SIZE", 4)
+    monkeypatch.setattr(selectors, "GALLERY_PAGE_SIZE", 4)
     same_instant = timezone.now() - timedelta(hours=1)
     images = [make_image(user, f"tie number {i}", created_at=same_instant) for i in range(6)]
     images += [make_image(user, f"image number {i}") for i in range(5)]
@@ -165,7 +165,7 @@ def test_keyset_pages_have_no_duplicates_and_no_gaps(
 def test_infinite_scroll_gets_only_the_next_tiles(
     user: User, user_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gallery, "GALLERY_PAGE_SIZE", 2)
+    monkeypatch.setattr(selectors, "GALLERY_PAGE_SIZE", 2)
     images = [make_image(user, f"image {i}") for i in range(3)]
     cursor = Cursor.of(images[1]).encode()
 
@@ -289,7 +289,7 @@ def test_a_chosen_cover_shows_only_while_the_viewer_may_see_it(
     board = Board.objects.create(name="Kites", created_by=user)
     board.items.create(image=public, added_by=bob)
     board.items.create(image=secret, added_by=user)
-    gallery.set_cover(board, secret)
+    services.set_cover(board, secret)
 
     assert f"/media/{secret.pk}/thumbnail" in user_client.get("/gallery/boards/").text
     seen_by_bob = bob_client.get("/gallery/boards/").text

@@ -16,8 +16,8 @@ from django.test import Client
 from django.utils import timezone
 
 from costs.models import Budget
-from gallery import selectors as gallery
-from gallery.selectors import Filters
+from gallery import history
+from gallery.paging import Filters
 from generation.models import Job, Status
 from tests.gallery.conftest import add_image, make_image, make_job
 
@@ -86,25 +86,25 @@ def test_a_group_moves_to_the_top_when_its_prompt_is_used_again(user: User) -> N
     make_job(user, "a grey wolf", created_at=now - 2 * HOUR)
     make_job(user, "a red fox", created_at=now - HOUR)
 
-    page = gallery.history_page(user, Filters())
+    page = history.history_page(user, Filters())
 
     assert [(g.latest.prompt, g.runs) for g in page.items] == [("a red fox", 2), ("a grey wolf", 1)]
 
 
 def test_only_the_latest_runs_are_listed_and_the_rest_counted(user: User) -> None:
-    for _ in range(gallery.HISTORY_RUNS_SHOWN + 2):
+    for _ in range(history.HISTORY_RUNS_SHOWN + 2):
         make_job(user, "again and again")
 
-    (group,) = gallery.history_page(user, Filters()).items
+    (group,) = history.history_page(user, Filters()).items
 
-    assert len(group.recent) == gallery.HISTORY_RUNS_SHOWN
+    assert len(group.recent) == history.HISTORY_RUNS_SHOWN
     assert group.earlier == 2
 
 
 def test_keyset_pages_over_groups(
     user: User, user_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gallery, "HISTORY_PAGE_SIZE", 2)
+    monkeypatch.setattr(history, "HISTORY_PAGE_SIZE", 2)
     now = timezone.now()
     for i in range(5):
         make_job(user, f"prompt {i}", created_at=now - (10 - i) * HOUR)
@@ -125,7 +125,7 @@ def test_keyset_pages_over_groups(
 def test_infinite_scroll_gets_only_the_next_groups(
     user: User, user_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gallery, "HISTORY_PAGE_SIZE", 1)
+    monkeypatch.setattr(history, "HISTORY_PAGE_SIZE", 1)
     make_job(user, "older")
     make_job(user, "newer")
     first = user_client.get("/history/")
@@ -164,7 +164,7 @@ def test_a_filtered_group_counts_only_matching_runs(user: User, bob: User) -> No
     make_job(user, "a red fox")
     make_job(bob, "a red fox")
 
-    (group,) = gallery.history_page(user, Filters(author_id=bob.pk)).items
+    (group,) = history.history_page(user, Filters(author_id=bob.pk)).items
 
     assert group.runs == 1
     assert group.latest.author == bob

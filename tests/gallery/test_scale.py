@@ -14,8 +14,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from gallery import selectors as gallery
-from gallery.selectors import Cursor
+from gallery import history, paging, selectors
+from gallery.paging import Cursor
 from generation.models import Image, Job
 from tests.gallery.seed import seed_gallery
 
@@ -63,11 +63,11 @@ def test_query_count_is_constant_from_the_first_page_to_deep_ones_at_100k(
     board = seed_gallery(user, bob, images=100_000).board
     seeded = time.perf_counter() - started
     assert Image.objects.count() == 100_000
-    visible = gallery.gallery_images(user, gallery.Filters())
-    bob_fox = gallery.gallery_images(
-        user, gallery.Filters(author_id=bob.pk, q="fox", style="images")
+    visible = selectors.gallery_images(user, paging.Filters())
+    bob_fox = selectors.gallery_images(
+        user, paging.Filters(author_id=bob.pk, q="fox", style="images")
     )
-    on_board = gallery.gallery_images(user, gallery.Filters(board_id=board.pk))
+    on_board = selectors.gallery_images(user, paging.Filters(board_id=board.pk))
 
     listings = {
         "page 1": "/gallery/",
@@ -83,7 +83,7 @@ def test_query_count_is_constant_from_the_first_page_to_deep_ones_at_100k(
     for name, url in listings.items():
         count, tiles, captured, elapsed = measure(user_client, url)
         print(f"{name}: {count} queries, {tiles} tiles, {elapsed * 1000:.0f} ms")
-        assert tiles == gallery.GALLERY_PAGE_SIZE, name
+        assert tiles == selectors.GALLERY_PAGE_SIZE, name
         assert full_scans(captured) == [], name
         if name != "favourites":
             # The viewer's favourites are checked for the page's images only,
@@ -99,13 +99,13 @@ def test_query_count_is_constant_from_the_first_page_to_deep_ones_at_100k(
     )
     # The board, and (it holds private images) the viewer's own private items on it.
     assert board_first == board_deep == counts["page 1"] + 2
-    assert tiles == gallery.GALLERY_PAGE_SIZE
+    assert tiles == selectors.GALLERY_PAGE_SIZE
     # The count is stored: nothing reads the board's items, images or jobs whole.
     assert full_scans(captured, "(generation_(image|job)|gallery_(boarditem|favourite))") == []
 
     history_first, groups, captured, elapsed = measure(user_client, "/history/")
     print(f"history page 1: {history_first} queries, {elapsed * 1000:.0f} ms")
-    assert groups == gallery.HISTORY_PAGE_SIZE
+    assert groups == history.HISTORY_PAGE_SIZE
     assert full_scans(captured) == []
     # Each prompt is run two or three times; the newest runs of all prompts are
     # the newest 20,000 jobs, so 15,000 jobs down is deep in the groups.
@@ -114,7 +114,7 @@ def test_query_count_is_constant_from_the_first_page_to_deep_ones_at_100k(
         user_client,
         f"/history/?q=lighthouse&after={Cursor(deep_job['created_at'], deep_job['pk']).encode()}",
     )
-    assert groups == gallery.HISTORY_PAGE_SIZE
+    assert groups == history.HISTORY_PAGE_SIZE
     assert history_deep == history_first
 
     print(f"seeded 100,000 images in {seeded:.1f} s")

@@ -12,8 +12,9 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from gallery import selectors as gallery
-from gallery.selectors import Filters, fallback_search
+from gallery import search, selectors
+from gallery.paging import Filters
+from gallery.search import fallback_search
 from generation.models import Job
 from tests.gallery.conftest import make_image, make_job
 
@@ -63,7 +64,7 @@ def test_fallback_is_what_search_uses_without_postgresql(
     make_job(user, "red bicycles")
     monkeypatch.setattr(connection, "vendor", "sqlite")
 
-    found = gallery.search(Job.objects.all(), "bicycle")
+    found = search.search(Job.objects.all(), "bicycle")
 
     assert "icontains" not in str(found.query)  # compiled by PostgreSQL's backend...
     assert "to_tsvector" not in str(found.query)  # ...but with the fallback's condition
@@ -77,7 +78,7 @@ def test_postgres_search_stems_and_spans_the_whole_history(user: User) -> None:
     make_image(user, "a lighthouse keeper's cat")
     make_image(user, "a storm over the sea")
 
-    page = gallery.gallery_page(user, Filters(q="lighthouse"))
+    page = selectors.gallery_page(user, Filters(q="lighthouse"))
 
     assert prompts(page.items) == {"Lighthouses in a storm", "a lighthouse keeper's cat"}
 
@@ -88,8 +89,8 @@ def test_postgres_search_understands_phrases_and_negation(user: User) -> None:
     make_image(user, "a bicycle, red as fire")
     make_image(user, "a red bicycle in the rain")
 
-    phrase = gallery.gallery_page(user, Filters(q='"red bicycle" -night'))
-    either = gallery.gallery_page(user, Filters(q="fire or rain"))
+    phrase = selectors.gallery_page(user, Filters(q='"red bicycle" -night'))
+    either = selectors.gallery_page(user, Filters(q="fire or rain"))
 
     assert prompts(phrase.items) == {"a red bicycle in the rain"}
     assert prompts(either.items) == {"a bicycle, red as fire", "a red bicycle in the rain"}
@@ -99,13 +100,13 @@ def test_search_syntax_never_fails(user: User) -> None:
     make_image(user, "a red bicycle")
 
     for text in ['"unclosed', "(((", "&|!:*", "the", "-"]:
-        gallery.gallery_page(user, Filters(q=text))  # no exception: websearch syntax
+        selectors.gallery_page(user, Filters(q=text))  # no exception: websearch syntax
 
 
 @postgres_only
 def test_postgres_search_is_answered_by_the_gin_index(user: User) -> None:
     make_image(user, "a red bicycle")
-    query = gallery.search(Job.objects.all(), "bicycle").query
+    query = search.search(Job.objects.all(), "bicycle").query
     sql, params = query.sql_with_params()
 
     with connection.cursor() as cursor:

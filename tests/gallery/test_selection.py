@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.test import AsyncClient, Client
 
-from gallery import selectors as gallery
+from gallery import selectors
 from gallery.models import Board, BoardItem, Favourite
 from generation.models import Image, Job
 from tests.concurrency import run_async
@@ -148,7 +148,7 @@ def test_bad_selections_are_refused_with_a_message(
 
 
 def test_at_most_200_images_at_once(user: User, user_client: Client) -> None:
-    ids = [f"6f1e5c3a-0000-4000-8000-{n:012d}" for n in range(gallery.MAX_SELECTION + 1)]
+    ids = [f"6f1e5c3a-0000-4000-8000-{n:012d}" for n in range(selectors.MAX_SELECTION + 1)]
 
     response = user_client.post("/gallery/selection", {"action": "zip", "image": ids})
 

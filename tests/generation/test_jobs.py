@@ -14,6 +14,7 @@ from PIL import Image as PILImage
 
 from generation import services
 from generation.models import Job, Status, Style
+from generation.openrouter.sizes import STANDARD_1K
 from tests.generation.conftest import charges_for, submit, wait_for
 
 pytestmark = [
@@ -59,7 +60,7 @@ def test_each_style_stores_real_images_and_the_real_charge(
     assert job.provider
     assert job.progress == 100
     if style == Style.CHAT:
-        assert picture.size == (1344, 768)  # the seeds' 16:9 table
+        assert picture.size == STANDARD_1K["16:9"]  # what the client and catalog expect
         assert job.upstream_id.startswith("gen-")
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from generation import heartbeat, services
+from generation import heartbeat, services, sweep
 from generation.models import Job, Status
 from tests.generation.conftest import charges_for, job_request, wait_for
 
@@ -36,7 +36,7 @@ def test_stuck_running_job_is_failed_with_a_message(user: User) -> None:
         heartbeat_at=timezone.now(),
     )
 
-    report = services.sweep()
+    report = sweep.sweep()
 
     job.refresh_from_db()
     fresh.refresh_from_db()
@@ -55,7 +55,7 @@ def test_queued_job_the_broker_lost_is_resent_and_runs(user: User, emulator: Any
     )
     Job.objects.filter(pk=job.pk).update(enqueued_at=timezone.now() - timedelta(minutes=10))
 
-    report = services.sweep()
+    report = sweep.sweep()
 
     assert report.resent == 1
     assert wait_for(job.pk).status == Status.SUCCEEDED
@@ -77,7 +77,7 @@ def test_queued_job_the_broker_never_took_is_sent_by_the_next_sweep(
         **_fields(job_request("google/gemini-2.5-flash-image", "committing", style="chat")),
     )
 
-    report = services.sweep()
+    report = sweep.sweep()
 
     assert report.resent == 1
     assert wait_for(job.pk).status == Status.SUCCEEDED
@@ -97,7 +97,7 @@ def test_job_whose_worker_died_before_calling_openrouter_runs_again(
         attempts=1,
     )
 
-    report = services.sweep()
+    report = sweep.sweep()
 
     assert report.restarted == 1
     finished = wait_for(job.pk)
@@ -129,7 +129,7 @@ def test_job_whose_worker_died_during_the_call_fails_as_interrupted_and_keeps_it
         upstream_started_at=stale,
     )
 
-    report = services.sweep()
+    report = sweep.sweep()
 
     job.refresh_from_db()
     never_beat.refresh_from_db()
@@ -152,11 +152,11 @@ def test_a_job_that_keeps_losing_its_worker_before_the_call_ends_failed_and_free
         status=Status.RUNNING,
         started_at=stale,
         heartbeat_at=stale,
-        attempts=services.MAX_ATTEMPTS,
+        attempts=sweep.MAX_ATTEMPTS,
         reserved_cost=Decimal("0.04"),
     )
 
-    services.sweep()
+    sweep.sweep()
 
     job.refresh_from_db()
     assert (job.status, job.error_code) == (Status.FAILED, "interrupted")
@@ -176,7 +176,7 @@ def test_a_live_heartbeat_keeps_a_long_storing_job_from_the_sweep(user: User) ->
     with heartbeat.beating(job.pk):
         assert heartbeat.beat() == 1
 
-    report = services.sweep()
+    report = sweep.sweep()
 
     job.refresh_from_db()
     assert job.status == Status.STORING

@@ -14,7 +14,7 @@ from django import db
 from django.contrib.auth.models import User
 from django.test import override_settings
 
-from generation import services
+from generation import services, storing
 from generation.models import ACTIVE_STATUSES, Job, Status
 from generation.openrouter import GeneratedImage, GenerationResult, PartialImage
 from tests import services as test_services
@@ -93,7 +93,7 @@ def test_a_try_cut_short_while_storing_is_finished_by_the_next(user: User) -> No
         model="openai/gpt-image-1",
     )
 
-    services._store_result(job, result, 2.0)
+    storing.store_result(job, result, 2.0)
 
     job.refresh_from_db()
     assert job.status == Status.SUCCEEDED

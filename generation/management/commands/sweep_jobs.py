@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from generation import services
+from generation import sweep
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = services.sweep()
+        report = sweep.sweep()
         self.stdout.write(
             f"{report.timed_out} timed out, {report.interrupted} interrupted, "
             f"{report.restarted} restarted, {report.resent} resent."

@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from emulator import EmulatorServer
+from generation.openrouter.sizes import MAI_1K, STANDARD_1K
 
 KEY = {"Authorization": "Bearer sk-or-v1-emulator-test"}
 
@@ -239,8 +240,12 @@ def test_models_paging_follows_links_next_to_the_end(http: httpx.Client) -> None
             "PNG",
         ),
         ({"model": "bytedance-seed/seedream-4.5", "size": "2048x1152"}, (2048, 1152), "JPEG"),
-        ({"model": "microsoft/mai-image-2.5", "aspect_ratio": "16:9"}, (1365, 768), "PNG"),
-        ({"model": "sourceful/riverflow-v2-fast", "aspect_ratio": "3:4"}, (864, 1184), "WEBP"),
+        ({"model": "microsoft/mai-image-2.5", "aspect_ratio": "16:9"}, MAI_1K["16:9"], "PNG"),
+        (
+            {"model": "sourceful/riverflow-v2-fast", "aspect_ratio": "3:4"},
+            STANDARD_1K["3:4"],
+            "WEBP",
+        ),
         (
             {"model": "black-forest-labs/flux.2-flex", "aspect_ratio": "16:9", "resolution": "512"},
             (672, 384),
@@ -416,8 +421,8 @@ def test_provider_order_picks_the_endpoint_and_its_pricing(http: httpx.Client) -
     ("model", "image_config", "size"),
     [
         ("google/gemini-2.5-flash-image", {}, (1024, 1024)),
-        ("google/gemini-2.5-flash-image", {"aspect_ratio": "16:9"}, (1344, 768)),
-        ("google/gemini-2.5-flash-image", {"aspect_ratio": "21:9"}, (1536, 672)),
+        ("google/gemini-2.5-flash-image", {"aspect_ratio": "16:9"}, STANDARD_1K["16:9"]),
+        ("google/gemini-2.5-flash-image", {"aspect_ratio": "21:9"}, STANDARD_1K["21:9"]),
         (
             "google/gemini-3.1-flash-image-preview",
             {"aspect_ratio": "16:9", "image_size": "2K"},

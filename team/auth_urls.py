@@ -31,6 +31,7 @@ urlpatterns = [
     path("profile/", profile.profile, name="profile"),
     path("profile/details", profile.details, name="profile-details"),
     path("profile/password", profile.password, name="profile-password"),
+    path("profile/generation", profile.generation_defaults, name="profile-generation"),
     path("profile/tokens/<int:token_id>/revoke", profile.revoke_token, name="profile-token-revoke"),
     # Single sign-on: /accounts/oidc/sso/login/ and its callback, and allauth's
     # error pages; every other allauth page sends people to the login page.

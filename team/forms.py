@@ -84,6 +84,25 @@ class ProfileForm(CleanInputMixin, forms.Form):
         return email
 
 
+class GenerationDefaultsForm(CleanInputMixin, forms.Form):
+    """The model (and whether to keep its remembered options) the Generate page
+    opens with: the same preference the page itself remembers after a submit."""
+
+    model = forms.ChoiceField(label="Default model")
+    keep_options = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Keep the options I last used with it",
+        help_text="Off: the model starts from its own defaults.",
+    )
+
+    def __init__(self, *args: Any, models: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model = self.fields["model"]
+        assert isinstance(model, forms.ChoiceField)
+        model.choices = models
+
+
 EXPIRY_CHOICES = [
     ("", "Never"),
     ("7", "In 7 days"),

@@ -1,4 +1,5 @@
-"""The profile page: display name and e-mail, password, personal API tokens.
+"""The profile page: display name and e-mail, the Generate page's defaults,
+password, personal API tokens.
 
 Each form posts to its own URL; the token form keeps ``/profile/`` itself. A new
 token is shown in the answer to the POST that made it and never again (only its
@@ -18,8 +19,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from catalog import snapshot
+from generation import preferences
 from team import audit, members, sso
-from team.forms import ProfileForm, TokenForm
+from team.forms import GenerationDefaultsForm, ProfileForm, TokenForm
 from team.models import Action
 from webapp import permissions, tokens
 from webapp.http import AuthenticatedRequest
@@ -40,6 +43,17 @@ def _password_form(request: AuthenticatedRequest, data: Any = None) -> Any:
     return form
 
 
+def _model_choices() -> list[tuple[str, str]]:
+    return [(model.slug, model.name) for model in snapshot.current().models]
+
+
+def _defaults_form(request: AuthenticatedRequest, data: Any = None) -> GenerationDefaultsForm:
+    stored = preferences.preferences_for(request.user)
+    return GenerationDefaultsForm(
+        data, models=_model_choices(), initial={"model": stored.model_slug, "keep_options": True}
+    )
+
+
 def _page(
     request: AuthenticatedRequest,
     *,
@@ -55,6 +69,7 @@ def _page(
             initial={"display_name": members.display_name_field(user), "email": user.email},
         ),
         "password_form": forms.get("password_form") or _password_form(request),
+        "defaults_form": forms.get("defaults_form") or _defaults_form(request),
         "form": forms.get("token_form") or TokenForm(),
         "new_token": new_token,
         "password_login": settings.DARKROOM_PASSWORD_LOGIN,
@@ -96,6 +111,27 @@ def details(request: AuthenticatedRequest) -> HttpResponse:
         email=form.cleaned_data["email"],
     )
     messages.success(request, "Saved." if changed else "Nothing changed.")
+    return redirect("profile")
+
+
+@require_POST
+def generation_defaults(request: AuthenticatedRequest) -> HttpResponse:
+    """Set the model the Generate page opens with (until the next submit changes it)."""
+    permissions.require_spend(request.user)
+    form = _defaults_form(request, request.POST)
+    if not form.is_valid():
+        return _page(request, status=400, defaults_form=form)
+    stored = preferences.preferences_for(request.user)
+    slug = form.cleaned_data["model"]
+    same_model = stored.model_slug == slug
+    preferences.remember(
+        request.user,
+        model_slug=slug,
+        style=stored.style if same_model else "",
+        options=stored.options if same_model and form.cleaned_data["keep_options"] else {},
+    )
+    request.session.pop(preferences.SESSION_KEY, None)
+    messages.success(request, "The Generate page will open with this model.")
     return redirect("profile")
 
 

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from team.models import Action, AuditEvent
+from tests.generation.conftest import catalog  # noqa: F401 - a fixture
 from webapp.models import ApiToken
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +109,44 @@ def test_a_token_without_expiry_and_a_bad_expiry(user: User, user_client: Client
     assert bad.status_code == 400
     assert "Select a valid choice." in bad.text
     assert not ApiToken.objects.filter(name="odd").exists()
+
+
+@pytest.mark.usefixtures("catalog")
+def test_the_default_model_set_on_the_profile_opens_the_generate_page(
+    user: User, user_client: Client
+) -> None:
+    from generation import preferences
+
+    preferences.remember(
+        user, model_slug="openai/gpt-image-1", style="images", options={"quality": "low"}
+    )
+    page = user_client.get("/profile/").text
+    assert 'data-testid="defaults-form"' in page
+
+    kept = user_client.post(
+        "/profile/generation", {"model": "openai/gpt-image-1", "keep_options": "on"}
+    )
+    assert kept.status_code == 302
+    assert preferences.preferences_for(user).options == {"quality": "low"}
+
+    changed = user_client.post("/profile/generation", {"model": "google/gemini-2.5-flash-image"})
+    assert changed.status_code == 302
+    stored = preferences.preferences_for(user)
+    assert (stored.model_slug, stored.options) == ("google/gemini-2.5-flash-image", {})
+    generate = user_client.get("/").text
+    assert 'value="google/gemini-2.5-flash-image" selected' in generate.replace("  ", " ")
+
+    unknown = user_client.post("/profile/generation", {"model": "nobody/nothing"})
+    assert unknown.status_code == 400
+    assert "Select a valid choice" in unknown.text
+    assert preferences.preferences_for(user).model_slug == "google/gemini-2.5-flash-image"
+
+
+@pytest.mark.usefixtures("catalog")
+def test_a_viewer_has_no_generation_defaults(viewer: User) -> None:
+    client = Client()
+    client.force_login(viewer)
+
+    assert 'data-testid="defaults-form"' not in client.get("/profile/").text
+    refused = client.post("/profile/generation", {"model": "openai/gpt-image-1"})
+    assert refused.status_code == 403

@@ -40,7 +40,7 @@ def store_result(job: Job, result: GenerationResult, seconds: float) -> None:
     }
     count = len(result.images)
     # STORING too: a try cut short by a database outage is run again (see
-    # _despite_database_outage), and only this worker moves its job to STORING.
+    # services._despite_database_outage), and only this worker moves its job to STORING.
     if not update_job(
         job.pk,
         (Status.RUNNING, Status.STREAMING, Status.STORING),

@@ -42,7 +42,10 @@ def can_spend(user: Any) -> bool:
 
 def can_manage(user: Any, obj: Any) -> bool:
     """Acting on a job, image or board (cancel, retry, delete, watch a private
-    job's progress): its author or owner, or an admin. Viewers manage nothing."""
+    job's progress): its author or owner, or an admin. Viewers manage nothing.
+    Raises ``TypeError`` for something that has no author: asking is a bug."""
+    if roles.owner_id(obj) is None:
+        raise TypeError(f"{type(obj).__name__} has no author")
     return roles.can_manage(user, obj)
 
 

@@ -31,7 +31,6 @@ from generation import (
     services,
     spending,
     storage,
-    studio,
     usage,
 )
 from generation.forms import GenerateForm, read_reference_token
@@ -92,7 +91,6 @@ def generate(request: AuthenticatedRequest) -> HttpResponse:
 
 def _generate_context(request: AuthenticatedRequest, form: GenerateForm) -> dict[str, Any]:
     jobs = selectors.recent_jobs(request.user)
-    studio.annotate_prices(form.model_list)
     return {
         "form": form,
         "jobs": jobs,

@@ -16,7 +16,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from team import invitations, members, ratelimit, selectors, sso
+from team import invitations, members, ratelimit, selectors, sso, timeline
 from team.forms import InviteForm, JoinForm, RoleForm
 from team.models import Invitation, Role
 from webapp import permissions
@@ -72,17 +72,27 @@ def _invitation(invitation_id: int) -> Invitation:
     return get_object_or_404(Invitation, pk=invitation_id)
 
 
+def _change(request: HttpRequest, change: Callable[[], object], done: str) -> HttpResponse:
+    """Make one change from the Members page and go back to it, saying ``done``
+    when it was made and, when it could not be, the plain reason why."""
+    try:
+        change()
+    except (invitations.InvitationError, members.MemberError) as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("team:members")
+
+
 @require_POST
 @admin_only
 def invitation_resend(request: AuthenticatedRequest, invitation_id: int) -> HttpResponse:
     invitation = _invitation(invitation_id)
-    try:
-        invitations.resend(request.user, invitation)
-    except invitations.InvitationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"Sent a new invitation link to {invitation.email}.")
-    return redirect("team:members")
+    return _change(
+        request,
+        lambda: invitations.resend(request.user, invitation),
+        f"Sent a new invitation link to {invitation.email}.",
+    )
 
 
 @require_POST
@@ -123,35 +133,47 @@ def member_role(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
 @admin_only
 def member_deactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     person = _member(user_id)
-    try:
-        members.deactivate(request.user, person)
-    except members.MemberError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request,
-            f"Deactivated {person.get_username()}: signed out everywhere, API tokens revoked. "
-            "Their images and costs stay.",
-        )
-    return redirect("team:members")
+    return _change(
+        request,
+        lambda: members.deactivate(request.user, person),
+        f"Deactivated {person.get_username()}: signed out everywhere, API tokens revoked. "
+        "Their images and costs stay.",
+    )
 
 
 @require_POST
 @admin_only
 def member_reactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     person = _member(user_id)
-    try:
-        members.reactivate(request.user, person)
-    except members.MemberError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"{person.get_username()} can sign in again.")
-    return redirect("team:members")
+    return _change(
+        request,
+        lambda: members.reactivate(request.user, person),
+        f"{person.get_username()} can sign in again.",
+    )
 
 
 @admin_only
 def audit_log(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "team/audit.html", {"events": selectors.audit_events()})
+    """The audit events and the members' generations, newest first, a page at a
+    time (``?before=`` a page's last line; ``?generations=off`` leaves jobs out)."""
+    generations = request.GET.get("generations") != "off"
+    before = request.GET.get("before")
+    status, problem = 200, ""
+    try:
+        cursor = timeline.Cursor.parse(before) if before else None
+    except timeline.BadCursor:
+        cursor, status = None, 400
+        problem = "That page of the audit log does not exist. These are the newest entries."
+    return render(
+        request,
+        "team/audit.html",
+        {
+            "page": timeline.page(cursor, generations=generations),
+            "generations": generations,
+            "problem": problem,
+        },
+        status=status,
+    )
 
 
 @login_not_required

@@ -72,27 +72,36 @@ def _invitation(invitation_id: int) -> Invitation:
     return get_object_or_404(Invitation, pk=invitation_id)
 
 
-def _change(request: HttpRequest, change: Callable[[], object], done: str) -> HttpResponse:
-    """Make one change from the Members page and go back to it, saying ``done``
-    when it was made and, when it could not be, the plain reason why."""
-    try:
-        change()
-    except (invitations.InvitationError, members.MemberError) as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, done)
-    return redirect("team:members")
+def _change_view[Found](
+    find: Callable[[int], Found],
+    change: Callable[[User, Found], object],
+    done: Callable[[Found], str],
+) -> View:
+    """A POST-only admin view for one change from the Members page: it finds its
+    object by the URL's one id (404 when there is none), makes ``change`` as the
+    requesting admin and goes back to the Members page, saying ``done(object)``
+    or, when the change could not be made, the plain reason why."""
+
+    @require_POST
+    @admin_only
+    def view(request: AuthenticatedRequest, **url_id: int) -> HttpResponse:
+        (found,) = (find(pk) for pk in url_id.values())
+        try:
+            change(request.user, found)
+        except (invitations.InvitationError, members.MemberError) as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, done(found))
+        return redirect("team:members")
+
+    return view
 
 
-@require_POST
-@admin_only
-def invitation_resend(request: AuthenticatedRequest, invitation_id: int) -> HttpResponse:
-    invitation = _invitation(invitation_id)
-    return _change(
-        request,
-        lambda: invitations.resend(request.user, invitation),
-        f"Sent a new invitation link to {invitation.email}.",
-    )
+invitation_resend = _change_view(
+    _invitation,
+    invitations.resend,
+    lambda invitation: f"Sent a new invitation link to {invitation.email}.",
+)
 
 
 @require_POST
@@ -129,27 +138,20 @@ def member_role(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     return redirect("team:members")
 
 
-@require_POST
-@admin_only
-def member_deactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
-    person = _member(user_id)
-    return _change(
-        request,
-        lambda: members.deactivate(request.user, person),
+member_deactivate = _change_view(
+    _member,
+    members.deactivate,
+    lambda person: (
         f"Deactivated {person.get_username()}: signed out everywhere, API tokens revoked. "
-        "Their images and costs stay.",
-    )
+        "Their images and costs stay."
+    ),
+)
 
-
-@require_POST
-@admin_only
-def member_reactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
-    person = _member(user_id)
-    return _change(
-        request,
-        lambda: members.reactivate(request.user, person),
-        f"{person.get_username()} can sign in again.",
-    )
+member_reactivate = _change_view(
+    _member,
+    members.reactivate,
+    lambda person: f"{person.get_username()} can sign in again.",
+)
 
 
 @admin_only

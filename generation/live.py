@@ -15,6 +15,11 @@ connection checkout and two queries per job. Cards come in two variants, for vie
 may act on the job (its author and admins: Cancel, Retry) and for those who may
 only watch; a private job is shown only to the first kind.
 
+A deactivated account's streams end at once: the deactivation publishes the
+account on ``progress.SIGNED_OUT_CHANNEL`` (the same subscription hears it), and
+each of that person's streams is told ``SIGNED_OUT``; nothing is read per
+message to learn it.
+
 Redis pub/sub forgets across a restart, so a stream still sends every job's
 current state from the database on connect (see ``generation.views.events``);
 when the subscription breaks, every stream is told and ends, and the page
@@ -48,6 +53,10 @@ logger = logging.getLogger(__name__)
 
 # Put on a stream's queue when the subscription is gone: the stream ends.
 BROKEN = None
+# Put on a stream's queue when its viewer's account was deactivated: the stream closes.
+SIGNED_OUT = "signed-out"
+
+Change = uuid.UUID | str | None
 # How long a render waits for other cards to join it: short beside the 250 ms a
 # change may take to reach a page, long enough to gather one burst of messages.
 BATCH_SECONDS = 0.005
@@ -139,7 +148,8 @@ class Hub:
     """The streams of one event loop and the one subscription that feeds them."""
 
     def __init__(self) -> None:
-        self._watchers: dict[uuid.UUID, set[asyncio.Queue[uuid.UUID | None]]] = {}
+        self._watchers: dict[uuid.UUID, set[asyncio.Queue[Change]]] = {}
+        self._viewers: dict[int, set[asyncio.Queue[Change]]] = {}
         self._versions: dict[uuid.UUID, int] = {}
         self._renders: dict[uuid.UUID, tuple[int, asyncio.Task[dict[uuid.UUID, Card]]]] = {}
         self._reader: asyncio.Task[None] | None = None
@@ -153,19 +163,27 @@ class Hub:
 
     @asynccontextmanager
     async def watch(
-        self, job_ids: Iterable[uuid.UUID]
-    ) -> AsyncIterator[asyncio.Queue[uuid.UUID | None]]:
+        self, job_ids: Iterable[uuid.UUID], viewer_id: int | None = None
+    ) -> AsyncIterator[asyncio.Queue[Change]]:
         """A queue that receives the id of each watched job that changes (``BROKEN``
-        if the subscription fails). Subscribed before it is yielded, so a change
-        made after the caller reads the current state is never missed."""
-        queue: asyncio.Queue[uuid.UUID | None] = asyncio.Queue()
+        if the subscription fails, ``SIGNED_OUT`` when the account ``viewer_id``
+        is deactivated). Subscribed before it is yielded, so a change made after
+        the caller reads the current state is never missed."""
+        queue: asyncio.Queue[Change] = asyncio.Queue()
         ids = list(job_ids)
         for job_id in ids:
             self._watchers.setdefault(job_id, set()).add(queue)
+        if viewer_id is not None:
+            self._viewers.setdefault(viewer_id, set()).add(queue)
         try:
             await self._ensure_reader()
             yield queue
         finally:
+            if viewer_id is not None:
+                queues = self._viewers.get(viewer_id, set())
+                queues.discard(queue)
+                if not queues:
+                    self._viewers.pop(viewer_id, None)
             for job_id in ids:
                 watchers = self._watchers.get(job_id)
                 if watchers is None:
@@ -235,12 +253,16 @@ class Hub:
         pubsub = client.pubsub()
         try:
             await pubsub.psubscribe(f"{progress.CHANNEL_PREFIX}*")
+            await pubsub.subscribe(progress.SIGNED_OUT_CHANNEL)
             self._subscribed.set()
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
-                if message is None or message.get("type") != "pmessage":
+                if message is None:
                     continue
-                self._dispatch(message["data"])
+                if message.get("type") == "pmessage":
+                    self._dispatch(message["data"])
+                elif message.get("type") == "message":
+                    self._sign_out(message["data"])
         except (OSError, aioredis.RedisError):
             logger.warning("Progress subscription lost; open pages will reconnect", exc_info=True)
             for queues in list(self._watchers.values()):
@@ -262,6 +284,14 @@ class Hub:
         self._versions[job_id] = self._versions.get(job_id, 0) + 1
         for queue in watchers:
             queue.put_nowait(job_id)
+
+    def _sign_out(self, data: bytes | str) -> None:
+        try:
+            user_id = int(json.loads(data)["user"])
+        except (ValueError, KeyError, TypeError):
+            return
+        for queue in self._viewers.get(user_id, ()):
+            queue.put_nowait(SIGNED_OUT)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

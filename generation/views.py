@@ -284,7 +284,12 @@ def _give_connection_back() -> None:
 
 
 def _render_initial(user: Any, job_ids: list[uuid.UUID]) -> tuple[list[str], dict[uuid.UUID, bool]]:
-    """Each visible job's card as an SSE event, and whether each job is final."""
+    """Each visible job's card as an SSE event, and whether each job is final.
+
+    The account is read again first: one deactivated between the request's
+    session check and the stream's subscription missed its ``SIGNED_OUT``, and
+    sees nothing (so its stream closes at once)."""
+    user.is_active = type(user).objects.filter(pk=user.pk, is_active=True).exists()
     cards = live.render_cards(job_ids)
     events, final = [], {}
     for job_id in job_ids:
@@ -318,7 +323,7 @@ async def events(request: AuthenticatedRequest) -> HttpResponseBase:
         live.release_request_thread()  # the middleware has run: no thread per open page
         hub = live.hub()
         try:
-            async with hub.watch(job_ids) as changes:
+            async with hub.watch(job_ids, viewer_id=user.pk) as changes:
                 initial, final = await sync_to_async(_render_initial, thread_sensitive=False)(
                     user, job_ids
                 )
@@ -339,11 +344,15 @@ async def events(request: AuthenticatedRequest) -> HttpResponseBase:
                     if live.BROKEN in changed:
                         yield ": progress channel unavailable\n\n"
                         return
+                    if live.SIGNED_OUT in changed:
+                        # Closed, not dropped: the page must not reconnect as nobody.
+                        yield live.sse("close", "")
+                        return
                     # Every changed job's card asked for at once: rendered together.
                     wanted = [
                         job_id
                         for job_id in dict.fromkeys(changed)
-                        if job_id is not None and job_id in final
+                        if isinstance(job_id, uuid.UUID) and job_id in final
                     ]
                     cards = await hub.cards(wanted)
                     # One write per wake-up, whatever the number of cards: with

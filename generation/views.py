@@ -339,7 +339,7 @@ async def events(request: AuthenticatedRequest) -> HttpResponseBase:
                         yield ": keep-alive\n\n"
                         continue
                     changed = [first]
-                    while not changes.empty():  # a burst of changes: each job once
+                    while not changes.empty():  # a burst: everything delivered so far
                         changed.append(changes.get_nowait())
                     if live.BROKEN in changed:
                         yield ": progress channel unavailable\n\n"
@@ -348,20 +348,18 @@ async def events(request: AuthenticatedRequest) -> HttpResponseBase:
                         # Closed, not dropped: the page must not reconnect as nobody.
                         yield live.sse("close", "")
                         return
-                    # Every changed job's card asked for at once: rendered together.
-                    wanted = [
-                        job_id
-                        for job_id in dict.fromkeys(changed)
-                        if isinstance(job_id, uuid.UUID) and job_id in final
-                    ]
-                    cards = await hub.cards(wanted)
+                    # Each job's latest card (cards arrive in the order they were read).
+                    latest = {
+                        card.job_id: card
+                        for card in changed
+                        if isinstance(card, live.Card) and card.job_id in final
+                    }
                     # One write per wake-up, whatever the number of cards: with
                     # thousands of open streams, each write is what a change costs.
                     updates = []
-                    for job_id in wanted:
-                        card = cards.get(job_id)
-                        update = card.event_for(user) if card else None
-                        if card is None or update is None:
+                    for job_id, card in latest.items():
+                        update = card.event_for(user)
+                        if update is None:
                             continue
                         updates.append(update)
                         final[job_id] = card.is_final

@@ -91,10 +91,19 @@ def test_invite_join_sign_in_generate_and_deactivate(
         if "nell" in row
     ]
     actions = [step.split(" | ")[2] for step in steps]
-    assert actions == ["Invited", "Joined", "Signed in", "Signed in", "Deactivated"], steps
+    assert actions == [
+        "Invited",
+        "Joined",
+        "Signed in",
+        "Signed in",
+        "Generated",
+        "Deactivated",
+    ], steps
     assert "as member" in steps[0]
     assert "with a password" in steps[3]
-    assert "1 session(s) ended" in steps[4]
+    assert steps[4].split(" | ")[1] == "nell"
+    assert "1 image with openai/gpt-image-1: succeeded" in steps[4]
+    assert "1 session(s) ended" in steps[5]
     # The image and its cost stay with the deactivated member.
     assert Job.objects.filter(author__username="nell").count() == 1
 

@@ -8,8 +8,9 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
-from team import audit, roles
+from team import audit
 from team.models import Action, Membership, Role
+from webapp import roles
 from webapp.models import ApiToken
 
 

@@ -12,10 +12,10 @@ from django.test import Client
 
 from costs import budgets
 from generation.models import Image, Job
-from team import members, roles
+from team import members
 from team.models import Action, AuditEvent, Membership, Role
 from tests.costs.conftest import make_job
-from webapp import tokens
+from webapp import roles, tokens
 
 pytestmark = pytest.mark.django_db
 

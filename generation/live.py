@@ -4,16 +4,21 @@ Every open ``/events`` stream used to subscribe to Redis on its own, render the
 card of every change itself and keep its request's database connection for as
 long as the page stayed open, so a few dozen open pages exhausted a web
 process's connection pool. Here one ``Hub`` per event loop (one per uvicorn
-process) holds a single pattern subscription to every job channel and hands
-each change to the streams watching that job. The first stream to need a
-changed job's card renders it, on a worker thread that gives its database
-connection back at once; every other stream of the process awaits that same
-render and sends the same bytes. Cards asked for within ``BATCH_SECONDS`` of
-each other are rendered together, from one read: when many jobs change at once
-(a burst of 200), the process reads them in a few queries instead of one
-connection checkout and two queries per job. Cards come in two variants, for viewers who
+process) holds a single pattern subscription to every job channel. A change
+of a watched job is rendered once per process, on a worker thread that gives
+its database connection back at once, and the finished card is handed to every
+stream watching the job: a stream only writes the bytes it is given. Changes
+that arrive within ``BATCH_SECONDS`` of each other are rendered together, from
+one read, and delivered together, so a stream watching several jobs of one
+burst (200 jobs changing at once) writes once. Renders run one after another,
+so a stream never gets a card older than one it already sent. Cards come in two variants, for viewers who
 may act on the job (its author and admins: Cancel, Retry) and for those who may
 only watch; a private job is shown only to the first kind.
+
+A deactivated account's streams end at once: the deactivation publishes the
+account on ``progress.SIGNED_OUT_CHANNEL`` (the same subscription hears it), and
+each of that person's streams is told ``SIGNED_OUT``; nothing is read per
+message to learn it.
 
 Redis pub/sub forgets across a restart, so a stream still sends every job's
 current state from the database on connect (see ``generation.views.events``);
@@ -29,7 +34,7 @@ import json
 import logging
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 # Put on a stream's queue when the subscription is gone: the stream ends.
 BROKEN = None
+# Put on a stream's queue when its viewer's account was deactivated: the stream closes.
+SIGNED_OUT = "signed-out"
 # How long a render waits for other cards to join it: short beside the 250 ms a
 # change may take to reach a page, long enough to gather one burst of messages.
 BATCH_SECONDS = 0.005
@@ -75,6 +82,10 @@ class Card:
         if self.may_act(user):
             return self.for_actors
         return None if self.is_private else self.for_watchers
+
+
+# What a stream's queue carries: a changed job's card, ``BROKEN`` or ``SIGNED_OUT``.
+Change = Card | str | None
 
 
 def sse(event: str, html: str) -> str:
@@ -139,13 +150,12 @@ class Hub:
     """The streams of one event loop and the one subscription that feeds them."""
 
     def __init__(self) -> None:
-        self._watchers: dict[uuid.UUID, set[asyncio.Queue[uuid.UUID | None]]] = {}
-        self._versions: dict[uuid.UUID, int] = {}
-        self._renders: dict[uuid.UUID, tuple[int, asyncio.Task[dict[uuid.UUID, Card]]]] = {}
+        self._watchers: dict[uuid.UUID, set[asyncio.Queue[Change]]] = {}
+        self._viewers: dict[int, set[asyncio.Queue[Change]]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._subscribed: asyncio.Event = asyncio.Event()
-        self._batch: set[uuid.UUID] | None = None
-        self._batch_task: asyncio.Task[dict[uuid.UUID, Card]] | None = None
+        self._changed: set[uuid.UUID] = set()
+        self._renderer: asyncio.Task[None] | None = None
 
     @property
     def streams(self) -> int:
@@ -153,19 +163,28 @@ class Hub:
 
     @asynccontextmanager
     async def watch(
-        self, job_ids: Iterable[uuid.UUID]
-    ) -> AsyncIterator[asyncio.Queue[uuid.UUID | None]]:
-        """A queue that receives the id of each watched job that changes (``BROKEN``
-        if the subscription fails). Subscribed before it is yielded, so a change
-        made after the caller reads the current state is never missed."""
-        queue: asyncio.Queue[uuid.UUID | None] = asyncio.Queue()
+        self, job_ids: Iterable[uuid.UUID], viewer_id: int | None = None
+    ) -> AsyncIterator[asyncio.Queue[Change]]:
+        """A queue that receives the new ``Card`` of each watched job that changes
+        (``BROKEN`` if the subscription fails or a card cannot be rendered,
+        ``SIGNED_OUT`` when the account ``viewer_id`` is deactivated). Subscribed
+        before it is yielded, so a change made after the caller reads the current
+        state is never missed."""
+        queue: asyncio.Queue[Change] = asyncio.Queue()
         ids = list(job_ids)
         for job_id in ids:
             self._watchers.setdefault(job_id, set()).add(queue)
+        if viewer_id is not None:
+            self._viewers.setdefault(viewer_id, set()).add(queue)
         try:
             await self._ensure_reader()
             yield queue
         finally:
+            if viewer_id is not None:
+                queues = self._viewers.get(viewer_id, set())
+                queues.discard(queue)
+                if not queues:
+                    self._viewers.pop(viewer_id, None)
             for job_id in ids:
                 watchers = self._watchers.get(job_id)
                 if watchers is None:
@@ -173,48 +192,39 @@ class Hub:
                 watchers.discard(queue)
                 if not watchers:
                     del self._watchers[job_id]
-                    self._versions.pop(job_id, None)
-                    self._renders.pop(job_id, None)
             if not self._watchers and self._reader is not None:
                 # Nobody left to tell: drop the subscription until the next page opens.
                 self._reader.cancel()
                 self._reader = None
 
-    async def card(self, job_id: uuid.UUID) -> Card | None:
-        """The job's card as of its latest change, rendered once for every stream."""
-        return (await self.cards([job_id])).get(job_id)
+    def changed(self, job_id: uuid.UUID) -> None:
+        """Note a change of ``job_id``: its card is rendered soon and handed to
+        every stream then watching it (nothing happens for an unwatched job)."""
+        if job_id not in self._watchers:
+            return
+        self._changed.add(job_id)
+        if self._renderer is None or self._renderer.done():
+            self._renderer = asyncio.get_running_loop().create_task(self._render_changes())
 
-    async def cards(self, job_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Card]:
-        """The cards of ``job_ids`` as of their latest changes (a job no longer
-        there is left out), each rendered once for every stream of the process."""
-        renders = {}
+    async def _render_changes(self) -> None:
+        """Render what changed, in batches, until nothing is left; one batch at a
+        time, so that cards reach each stream in the order of the reads."""
+        while self._changed:
+            await asyncio.sleep(BATCH_SECONDS)  # let the rest of a burst arrive
+            ids, self._changed = self._changed, set()
+            try:
+                cards = await sync_to_async(render_cards, thread_sensitive=False)(ids)
+            except Exception:
+                # The database is away: the pages reconnect, and read again then.
+                logger.warning("Could not render changed job cards", exc_info=True)
+                self._tell(ids, lambda _job_id: BROKEN)
+                continue
+            self._tell(cards, cards.__getitem__)
+
+    def _tell(self, job_ids: Iterable[uuid.UUID], item: Callable[[uuid.UUID], Change]) -> None:
         for job_id in job_ids:
-            version = self._versions.get(job_id, 0)
-            entry = self._renders.get(job_id)
-            if entry is None or entry[0] != version:
-                entry = (version, self._render_soon(job_id))
-                if job_id in self._watchers:  # cached only while someone watches
-                    self._renders[job_id] = entry
-            renders[job_id] = entry[1]
-        found = {}
-        for job_id, task in renders.items():
-            card = (await asyncio.shield(task)).get(job_id)
-            if card is not None:
-                found[job_id] = card
-        return found
-
-    def _render_soon(self, job_id: uuid.UUID) -> asyncio.Task[dict[uuid.UUID, Card]]:
-        """The render that will include ``job_id``: the one gathering now, or a new one."""
-        if self._batch is None or self._batch_task is None:
-            self._batch = set()
-            self._batch_task = asyncio.get_running_loop().create_task(self._render_batch())
-        self._batch.add(job_id)
-        return self._batch_task
-
-    async def _render_batch(self) -> dict[uuid.UUID, Card]:
-        await asyncio.sleep(BATCH_SECONDS)
-        ids, self._batch, self._batch_task = self._batch or set(), None, None
-        return await sync_to_async(render_cards, thread_sensitive=False)(ids)
+            for queue in self._watchers.get(job_id, ()):
+                queue.put_nowait(item(job_id))
 
     async def _ensure_reader(self) -> None:
         if self._reader is None or self._reader.done():
@@ -235,12 +245,16 @@ class Hub:
         pubsub = client.pubsub()
         try:
             await pubsub.psubscribe(f"{progress.CHANNEL_PREFIX}*")
+            await pubsub.subscribe(progress.SIGNED_OUT_CHANNEL)
             self._subscribed.set()
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
-                if message is None or message.get("type") != "pmessage":
+                if message is None:
                     continue
-                self._dispatch(message["data"])
+                if message.get("type") == "pmessage":
+                    self._dispatch(message["data"])
+                elif message.get("type") == "message":
+                    self._sign_out(message["data"])
         except (OSError, aioredis.RedisError):
             logger.warning("Progress subscription lost; open pages will reconnect", exc_info=True)
             for queues in list(self._watchers.values()):
@@ -256,12 +270,15 @@ class Hub:
             job_id = uuid.UUID(json.loads(data)["job"])
         except (ValueError, KeyError, TypeError):
             return
-        watchers = self._watchers.get(job_id)
-        if not watchers:
+        self.changed(job_id)
+
+    def _sign_out(self, data: bytes | str) -> None:
+        try:
+            user_id = int(json.loads(data)["user"])
+        except (ValueError, KeyError, TypeError):
             return
-        self._versions[job_id] = self._versions.get(job_id, 0) + 1
-        for queue in watchers:
-            queue.put_nowait(job_id)
+        for queue in self._viewers.get(user_id, ()):
+            queue.put_nowait(SIGNED_OUT)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

@@ -20,6 +20,8 @@ from django.core.cache import cache as django_cache
 logger = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "darkroom:job:"
+# One message per deactivated account ({"user": id}): its open streams end.
+SIGNED_OUT_CHANNEL = "darkroom:signed-out"
 PREVIEW_TTL_SECONDS = 3600
 
 
@@ -45,6 +47,17 @@ def publish(job_id: uuid.UUID | str, status: str) -> None:
         )
     except redis.RedisError:
         logger.warning("Could not publish progress for job %s", job_id, exc_info=True)
+
+
+def publish_signed_out(user_id: int) -> None:
+    """Tell every web process that ``user_id`` may no longer watch anything, so
+    their open streams end now rather than when the page closes. Best effort:
+    a lost message leaves a stream open only until it reconnects, which needs
+    a session the deactivation already deleted."""
+    try:
+        _client(settings.REDIS_URL).publish(SIGNED_OUT_CHANNEL, json.dumps({"user": user_id}))
+    except redis.RedisError:
+        logger.warning("Could not announce that user %s was signed out", user_id, exc_info=True)
 
 
 def preview_key(job_id: uuid.UUID | str, index: int) -> str:

@@ -1,37 +1,19 @@
-"""Reads behind the Generate page: the default model, model prices, queue places."""
+"""Reads behind the Generate page: the default model and queue places."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from catalog import estimates
-from catalog import selectors as catalog_selectors
 from catalog.models import ImageModel
 from generation.models import Job, Status
 
 # "The team's most used" looks at this much recent history, so that a model the
 # team has moved away from stops being the default.
 POPULAR_WINDOW = timedelta(days=30)
-
-
-def headline_price(model: ImageModel) -> Decimal | None:
-    """What one 1K image costs on the model's default endpoint (or its ``/models``
-    prices for a chat-only model); None when the catalog has no image price."""
-    endpoint = catalog_selectors.default_endpoint(model)
-    if endpoint is not None:
-        return catalog_selectors.endpoint_headline(endpoint)
-    return estimates.model_headline_price(model.slug, [], catalog_selectors.models_prices(model))
-
-
-def annotate_prices(models: Iterable[ImageModel]) -> None:
-    """Set ``headline`` (``headline_price``) on each model, for the model and Compare lists."""
-    for model in models:
-        model.headline = headline_price(model)  # type: ignore[attr-defined]
 
 
 def default_model(models: Sequence[ImageModel]) -> ImageModel | None:
@@ -51,7 +33,7 @@ def default_model(models: Sequence[ImageModel]) -> ImageModel | None:
     )
     if popular:
         return by_slug[popular["model_slug"]]
-    priced = [(price, model.slug) for model in models if (price := headline_price(model))]
+    priced = [(model.headline_price, model.slug) for model in models if model.headline_price]
     if priced:
         return by_slug[min(priced)[1]]
     return models[0]

@@ -36,13 +36,13 @@ def _spend() -> Any:
 
 def usage_for(user: User, page: str | None) -> dict[str, Any]:
     """The context of the My usage page: ``own``/``team`` standings this month,
-    ``by_model`` (model, jobs, spend; most spent first), ``top_jobs`` (this
+    ``by_model`` (model slug and name, jobs, spend; most spent first), ``top_jobs`` (this
     month's most expensive), and ``jobs``, a page of every job of the user,
     newest first (an unreadable page number reads as the first or last page)."""
     own, team = spending.standing(user) or (None, None)
     month = spending.month_jobs(user).annotate(spend=_spend())
     by_model = list(
-        month.values("model_slug")
+        month.values("model_slug", name=F("model__name"))
         .annotate(jobs=Count("pk"), total=Sum("spend"))
         .order_by("-total", "model_slug")
     )

@@ -31,7 +31,6 @@ from generation import (
     services,
     spending,
     storage,
-    studio,
     usage,
 )
 from generation.forms import GenerateForm
@@ -93,7 +92,6 @@ def generate(request: AuthenticatedRequest) -> HttpResponse:
 
 def _generate_context(request: AuthenticatedRequest, form: GenerateForm) -> dict[str, Any]:
     jobs = selectors.recent_jobs(request.user)
-    studio.annotate_prices(form.model_list)
     return {
         "form": form,
         "jobs": jobs,
@@ -287,7 +285,12 @@ def _give_connection_back() -> None:
 
 
 def _render_initial(user: Any, job_ids: list[uuid.UUID]) -> tuple[list[str], dict[uuid.UUID, bool]]:
-    """Each visible job's card as an SSE event, and whether each job is final."""
+    """Each visible job's card as an SSE event, and whether each job is final.
+
+    The account is read again first: one deactivated between the request's
+    session check and the stream's subscription missed its ``SIGNED_OUT``, and
+    sees nothing (so its stream closes at once)."""
+    user.is_active = type(user).objects.filter(pk=user.pk, is_active=True).exists()
     cards = live.render_cards(job_ids)
     events, final = [], {}
     for job_id in job_ids:
@@ -321,7 +324,7 @@ async def events(request: AuthenticatedRequest) -> HttpResponseBase:
         live.release_request_thread()  # the middleware has run: no thread per open page
         hub = live.hub()
         try:
-            async with hub.watch(job_ids) as changes:
+            async with hub.watch(job_ids, viewer_id=user.pk) as changes:
                 initial, final = await sync_to_async(_render_initial, thread_sensitive=False)(
                     user, job_ids
                 )
@@ -337,25 +340,27 @@ async def events(request: AuthenticatedRequest) -> HttpResponseBase:
                         yield ": keep-alive\n\n"
                         continue
                     changed = [first]
-                    while not changes.empty():  # a burst of changes: each job once
+                    while not changes.empty():  # a burst: everything delivered so far
                         changed.append(changes.get_nowait())
                     if live.BROKEN in changed:
                         yield ": progress channel unavailable\n\n"
                         return
-                    # Every changed job's card asked for at once: rendered together.
-                    wanted = [
-                        job_id
-                        for job_id in dict.fromkeys(changed)
-                        if job_id is not None and job_id in final
-                    ]
-                    cards = await hub.cards(wanted)
+                    if live.SIGNED_OUT in changed:
+                        # Closed, not dropped: the page must not reconnect as nobody.
+                        yield live.sse("close", "")
+                        return
+                    # Each job's latest card (cards arrive in the order they were read).
+                    latest = {
+                        card.job_id: card
+                        for card in changed
+                        if isinstance(card, live.Card) and card.job_id in final
+                    }
                     # One write per wake-up, whatever the number of cards: with
                     # thousands of open streams, each write is what a change costs.
                     updates = []
-                    for job_id in wanted:
-                        card = cards.get(job_id)
-                        update = card.event_for(user) if card else None
-                        if card is None or update is None:
+                    for job_id, card in latest.items():
+                        update = card.event_for(user)
+                        if update is None:
                             continue
                         updates.append(update)
                         final[job_id] = card.is_final

@@ -14,7 +14,6 @@ Files are named ``<who>-<page>-<width>.png``, e.g. ``member-gallery-390.png``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 import uuid
@@ -45,6 +44,9 @@ WIDTHS = {1440: 900, 390: 844}
 PASSWORD = "darkroom-demo"  # noqa: S105 - demo accounts on a throwaway database
 STAFF, MEMBER = "ada", "ben"
 GEMINI, GPT = "google/gemini-2.5-flash-image", "openai/gpt-image-1"
+COMPARED = "a fox in a snowy birch forest, two ways"
+# Pages a member is refused (photographed all the same: the refusal is a page too).
+ADMIN_ONLY = ("costs", "members", "audit", "admin")
 
 # (who, prompt, model, options): varied shapes, models and authors, and one failure.
 DEMO_JOBS: list[tuple[str, str, str, dict[str, Any]]] = [
@@ -75,6 +77,7 @@ class Demo:
     job_id: uuid.UUID
     board_id: int
     model_slug: str
+    compare_job_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -100,18 +103,22 @@ def seed(stack: bench_stack.Stack) -> Demo:
     }
     keys = {name: tokens.create(user, "screenshots")[1] for name, user in users.items()}
     job_ids = []
+    # The last one compares two models side by side (its batch view is photographed).
+    submissions = [(who, {"prompt": p, "model": m, "options": o}) for who, p, m, o in DEMO_JOBS]
+    submissions.append((MEMBER, {"prompt": COMPARED, "model": GEMINI, "compare": [GPT]}))
     with httpx.Client(base_url=stack.web_url, timeout=30) as client:
-        for who, prompt, model, options in DEMO_JOBS:
+        for who, body in submissions:
+            prompt = body["prompt"]
             response = client.post(
-                "/api/v1/jobs",
-                json={"prompt": prompt, "model": model, "options": options},
-                headers={"Authorization": f"Bearer {keys[who]}"},
+                "/api/v1/jobs", json=body, headers={"Authorization": f"Bearer {keys[who]}"}
             )
             if response.status_code not in (200, 201, 202):
                 raise SystemExit(
                     f"Seeding refused {prompt!r}: {response.status_code} {response.text}"
                 )
-            job_ids.append(uuid.UUID(response.json()["id"]))
+            answer = response.json()
+            batch = answer.get("batch") or {"jobs": [answer["id"]]}
+            job_ids += [uuid.UUID(job_id) for job_id in batch["jobs"]]
             time.sleep(0.3)  # distinct times, as people submit them
     deadline = time.monotonic() + 180
     while Job.objects.filter(pk__in=job_ids).exclude(status__in=FINAL_STATUSES).exists():
@@ -131,12 +138,13 @@ def seed(stack: bench_stack.Stack) -> Demo:
     for image in images[::2]:
         gallery.set_favourite(users[MEMBER], image, True)
     first = images[0]
-    return Demo(first.pk, first.job_id, board.pk, first.job.model_slug)
+    compared = Job.objects.get(prompt=COMPARED, model_slug=GEMINI)
+    return Demo(first.pk, first.job_id, board.pk, first.job.model_slug, compared.pk)
 
 
 def shots(demo: Demo, staff: bool) -> list[Shot]:
     """Every page a person of this kind reaches."""
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
     pages = [
         Shot("generate", "/"),
@@ -150,14 +158,14 @@ def shots(demo: Demo, staff: bool) -> list[Shot]:
         Shot("job", f"/jobs/{demo.job_id}/"),
         Shot("models", "/models/"),
         Shot("model", f"/models/{demo.model_slug}/"),
+        Shot("compare", f"/jobs/{demo.compare_job_id}/"),
+        Shot("usage", reverse("generation:usage")),
         Shot("costs", "/costs/"),
+        Shot("members", reverse("team:members")),
+        Shot("audit", reverse("team:audit")),
         Shot("profile", "/profile/"),
         Shot("api", "/api/v1/"),
     ]
-    # Pages other branches add appear once their URL exists.
-    for name, url_name in (("usage", "usage:index"), ("my-usage", "costs:mine")):
-        with contextlib.suppress(NoReverseMatch):
-            pages.append(Shot(name, reverse(url_name)))
     if staff:
         pages.append(Shot("admin", "/admin/"))
     return pages
@@ -191,9 +199,11 @@ def photograph(stack: bench_stack.Stack, demo: Demo, out: Path) -> list[str]:
                 )
                 page = context.new_page()
                 page.set_default_timeout(20_000)
-                page.goto(f"{stack.web_url}/login/")
-                _settle(page)
-                page.screenshot(path=str(out / f"anonymous-login-{width}.png"), full_page=True)
+                for name, path in (("login", "/login/"), ("password-reset", "/password-reset/")):
+                    page.goto(f"{stack.web_url}{path}")
+                    _settle(page)
+                    shot = out / f"anonymous-{name}-{width}.png"
+                    page.screenshot(path=str(shot), full_page=True)
                 context.close()
                 for who, staff in ((STAFF, True), (MEMBER, False)):
                     problems += _photograph_as(browser, stack, demo, out, who, staff, width, height)
@@ -229,7 +239,7 @@ def _photograph_as(
             continue
         response = page.goto(f"{stack.web_url}{shot.path}", wait_until="domcontentloaded")
         status = response.status if response else 0
-        expected_refusal = shot.name in ("costs", "admin") and not staff
+        expected_refusal = shot.name in ADMIN_ONLY and not staff
         if status >= 400 and not expected_refusal:
             problems.append(f"{label} {shot.path}: answered {status}")
         _settle(page)

@@ -8,6 +8,7 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
+from generation import progress
 from team import audit
 from team.models import Action, Membership, Role
 from webapp import roles
@@ -84,8 +85,8 @@ def end_sessions(user: User) -> int:
 
 
 def deactivate(actor: User, user: User) -> None:
-    """Stop ``user`` signing in: their sessions end and their API tokens are
-    revoked at once. Their images, jobs and costs stay theirs."""
+    """Stop ``user`` signing in: their sessions end, their API tokens are
+    revoked and their open live-progress streams close, at once. Their images, jobs and costs stay theirs."""
     if user.pk == actor.pk:
         raise MemberError("You cannot deactivate yourself: ask another admin.")
     if not user.is_active:
@@ -106,6 +107,8 @@ def deactivate(actor: User, user: User) -> None:
             subject=user,
             detail=f"{sessions} session(s) ended, {tokens} API token(s) revoked",
         )
+        # Open live-progress pages hold no session read: tell them, once this is true.
+        transaction.on_commit(lambda: progress.publish_signed_out(user.pk))
 
 
 def reactivate(actor: User, user: User) -> None:

@@ -12,7 +12,7 @@ from django.db.models import Max, QuerySet
 
 from costs import budgets
 from costs import selectors as costs
-from team.models import AuditEvent, Invitation, Membership, Role
+from team.models import Invitation, Membership, Role
 from webapp import roles
 
 
@@ -70,7 +70,3 @@ def _latest(*moments: datetime | None) -> datetime | None:
 def open_invitations() -> QuerySet[Invitation]:
     """Pending invitations (expired ones too, so they can be resent), newest first."""
     return Invitation.objects.pending().select_related("invited_by")
-
-
-def audit_events(limit: int = 200) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.all()[:limit]

@@ -16,7 +16,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from team import invitations, members, ratelimit, selectors, sso
+from team import invitations, members, ratelimit, selectors, sso, timeline
 from team.forms import InviteForm, JoinForm, RoleForm
 from team.models import Invitation, Role
 from webapp import permissions
@@ -72,17 +72,36 @@ def _invitation(invitation_id: int) -> Invitation:
     return get_object_or_404(Invitation, pk=invitation_id)
 
 
-@require_POST
-@admin_only
-def invitation_resend(request: AuthenticatedRequest, invitation_id: int) -> HttpResponse:
-    invitation = _invitation(invitation_id)
-    try:
-        invitations.resend(request.user, invitation)
-    except invitations.InvitationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"Sent a new invitation link to {invitation.email}.")
-    return redirect("team:members")
+def _change_view[Found](
+    find: Callable[[int], Found],
+    change: Callable[[User, Found], object],
+    done: Callable[[Found], str],
+) -> View:
+    """A POST-only admin view for one change from the Members page: it finds its
+    object by the URL's one id (404 when there is none), makes ``change`` as the
+    requesting admin and goes back to the Members page, saying ``done(object)``
+    or, when the change could not be made, the plain reason why."""
+
+    @require_POST
+    @admin_only
+    def view(request: AuthenticatedRequest, **url_id: int) -> HttpResponse:
+        (found,) = (find(pk) for pk in url_id.values())
+        try:
+            change(request.user, found)
+        except (invitations.InvitationError, members.MemberError) as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, done(found))
+        return redirect("team:members")
+
+    return view
+
+
+invitation_resend = _change_view(
+    _invitation,
+    invitations.resend,
+    lambda invitation: f"Sent a new invitation link to {invitation.email}.",
+)
 
 
 @require_POST
@@ -119,39 +138,44 @@ def member_role(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     return redirect("team:members")
 
 
-@require_POST
-@admin_only
-def member_deactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
-    person = _member(user_id)
-    try:
-        members.deactivate(request.user, person)
-    except members.MemberError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request,
-            f"Deactivated {person.get_username()}: signed out everywhere, API tokens revoked. "
-            "Their images and costs stay.",
-        )
-    return redirect("team:members")
+member_deactivate = _change_view(
+    _member,
+    members.deactivate,
+    lambda person: (
+        f"Deactivated {person.get_username()}: signed out everywhere, API tokens revoked. "
+        "Their images and costs stay."
+    ),
+)
 
-
-@require_POST
-@admin_only
-def member_reactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
-    person = _member(user_id)
-    try:
-        members.reactivate(request.user, person)
-    except members.MemberError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"{person.get_username()} can sign in again.")
-    return redirect("team:members")
+member_reactivate = _change_view(
+    _member,
+    members.reactivate,
+    lambda person: f"{person.get_username()} can sign in again.",
+)
 
 
 @admin_only
 def audit_log(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "team/audit.html", {"events": selectors.audit_events()})
+    """The audit events and the members' generations, newest first, a page at a
+    time (``?before=`` a page's last line; ``?generations=off`` leaves jobs out)."""
+    generations = request.GET.get("generations") != "off"
+    before = request.GET.get("before")
+    status, problem = 200, ""
+    try:
+        cursor = timeline.Cursor.parse(before) if before else None
+    except timeline.BadCursor:
+        cursor, status = None, 400
+        problem = "That page of the audit log does not exist. These are the newest entries."
+    return render(
+        request,
+        "team/audit.html",
+        {
+            "page": timeline.page(cursor, generations=generations),
+            "generations": generations,
+            "problem": problem,
+        },
+        status=status,
+    )
 
 
 @login_not_required

@@ -176,6 +176,8 @@ CACHES = {
         "OPTIONS": {
             "socket_timeout": REDIS_SOCKET_TIMEOUT,
             "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+            # One pool for the process, not one per request thread (see webapp.cache).
+            "pool_class": "webapp.cache.SharedConnectionPool",
         },
     }
 }

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from django.contrib.auth.models import User
+from django.db import OperationalError
 from django.test import Client
 
 from generation import live, progress
@@ -185,13 +186,62 @@ def test_cards_asked_for_together_are_rendered_from_one_read(
 
     monkeypatch.setattr(live, "render_cards", counting)
 
-    async def scenario() -> dict[Any, live.Card]:
+    async def scenario() -> list[Any]:
         hub = live.Hub()
-        async with hub.watch([job.pk for job in jobs]):
-            return await hub.cards([job.pk for job in jobs])
+        async with hub.watch([job.pk for job in jobs]) as changes:
+            for job in jobs:
+                hub.changed(job.pk)
+            delivered = [await changes.get()]
+            while not changes.empty():  # all of one render, delivered together
+                delivered.append(changes.get_nowait())
+            return delivered
 
-    cards = run_async(scenario())
+    cards = {card.job_id: card for card in run_async(scenario())}
 
     assert set(cards) == {job.pk for job in jobs}
     assert reads == [{job.pk for job in jobs}]
     assert "changed at once 2" in cards[jobs[2].pk].for_watchers
+
+
+def test_a_card_that_cannot_be_rendered_ends_its_streams(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = waiting_job(user, "the database went away")
+
+    def failing(job_ids: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(live, "render_cards", failing)
+
+    async def scenario() -> Any:
+        hub = live.Hub()
+        async with hub.watch([job.pk]) as changes:
+            hub.changed(job.pk)
+            return await asyncio.wait_for(changes.get(), 10)
+
+    assert run_async(scenario()) is live.BROKEN  # the page reconnects and reads again
+
+
+def test_cards_reach_a_stream_in_the_order_of_the_changes(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = waiting_job(user, "changed twice")
+    render = live.render_cards
+    statuses = iter(["running", "succeeded"])
+
+    def changing(job_ids: Any) -> Any:
+        Job.objects.filter(pk=job.pk).update(status=next(statuses))
+        return render(job_ids)
+
+    monkeypatch.setattr(live, "render_cards", changing)
+
+    async def scenario() -> list[Any]:
+        hub = live.Hub()
+        async with hub.watch([job.pk]) as changes:
+            hub.changed(job.pk)
+            first = await changes.get()
+            hub.changed(job.pk)  # a second change after the first render
+            return [first, await changes.get()]
+
+    first, second = run_async(scenario())
+    assert (first.is_final, second.is_final) == (False, True)

@@ -480,9 +480,9 @@ def test_my_usage_shows_spend_against_budgets_by_model_and_my_jobs(
     assert "$3.25 left" in own
     assert "$4.75" in page.locator("[data-testid=usage-team]").inner_text()
     by_model = page.locator("[data-testid=usage-by-model] tbody tr").all_inner_texts()
-    assert "flux.2-pro" in by_model[0]
+    assert "FLUX.2 [pro]" in by_model[0]  # models by their names, not their ids
     assert "$1.0000" in by_model[0]
-    assert "gpt-image-1" in by_model[1]
+    assert "GPT Image 1" in by_model[1]
     assert "$0.7500" in by_model[1]
     top = page.locator("[data-testid=usage-top-jobs] li").all_inner_texts()
     assert "costing 1.00" in top[0]

@@ -91,10 +91,19 @@ def test_invite_join_sign_in_generate_and_deactivate(
         if "nell" in row
     ]
     actions = [step.split(" | ")[2] for step in steps]
-    assert actions == ["Invited", "Joined", "Signed in", "Signed in", "Deactivated"], steps
+    assert actions == [
+        "Invited",
+        "Joined",
+        "Signed in",
+        "Signed in",
+        "Generated",
+        "Deactivated",
+    ], steps
     assert "as member" in steps[0]
     assert "with a password" in steps[3]
-    assert "1 session(s) ended" in steps[4]
+    assert steps[4].split(" | ")[1] == "nell"
+    assert "1 image with openai/gpt-image-1: succeeded" in steps[4]
+    assert "1 session(s) ended" in steps[5]
     # The image and its cost stay with the deactivated member.
     assert Job.objects.filter(author__username="nell").count() == 1
 
@@ -113,3 +122,18 @@ def test_sign_in_through_the_local_openid_connect_provider(
     page.wait_for_url(f"{live_server.url}/")
 
     assert page.locator(".account").inner_text().startswith("olive")
+
+
+def test_members_and_audit_log_read_on_a_phone_without_sideways_scrolling(
+    page: Any, live_server: Any, login: Any, make_member: Any
+) -> None:
+    admin = make_member("ada", Role.ADMIN)
+    make_member("a-member-with-a-long-name", Role.MEMBER)
+    login(admin)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path, table in (("/team/", "members"), ("/team/audit/", "audit")):
+        page.goto(f"{live_server.url}{path}")
+        card = page.locator(f"[data-testid={table}]").locator("xpath=..")
+        overflow = card.evaluate("card => card.scrollWidth - card.clientWidth")
+        assert overflow <= 0, (path, overflow)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390

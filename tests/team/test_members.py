@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -9,10 +12,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from costs import budgets
 from generation.models import Image, Job
-from team import members
+from team import members, timeline
 from team.models import Action, AuditEvent, Membership, Role
 from tests.costs.conftest import make_job
 from webapp import roles, tokens
@@ -206,3 +210,98 @@ def test_using_an_api_token_counts_as_being_seen(admin_client: Client, make_memb
     assert "ago" in row
     assert "never" not in row
     assert Membership.objects.get(user=gil).last_seen_at is None  # the token recorded it
+
+
+def _audit_rows(page: str) -> list[str]:
+    """Each row of the audit table as its cells' text, joined by " | "."""
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    return [
+        " | ".join(
+            html.unescape(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        )
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_the_audit_log_shows_each_generation_between_the_events(
+    admin_client: Client, admin: User, make_member: Any
+) -> None:
+    hal = make_member("hal", Role.MEMBER)
+    start = timezone.now() - timedelta(hours=1)
+    AuditEvent.objects.create(
+        action=Action.SIGNED_IN, actor_name="hal", subject_name="hal", created_at=start
+    )
+    make_job(hal, n=2, created_at=start + timedelta(minutes=1))
+    AuditEvent.objects.create(
+        action=Action.DEACTIVATED,
+        actor_name="ada",
+        subject_name="hal",
+        created_at=start + timedelta(minutes=2),
+    )
+
+    page = admin_client.get("/team/audit/").text
+    without = admin_client.get("/team/audit/?generations=off").text
+
+    rows = [row for row in _audit_rows(page) if "hal" in row]
+    assert [row.split(" | ")[2] for row in rows] == ["Deactivated", "Generated", "Signed in"]
+    assert "hal | Generated | — | 2 images with openai/gpt-image-1: succeeded" in rows[1]
+    assert 'data-action="generated"' not in without
+    assert 'data-action="deactivated"' in without
+
+
+def test_audit_pages_leave_out_and_repeat_nothing_when_lines_share_a_moment(
+    admin_client: Client, admin: User, make_member: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(timeline, "PAGE_SIZE", 2)
+    ivy = make_member("ivy", Role.MEMBER)
+    moment = timezone.now() - timedelta(hours=1)
+    for index in range(3):
+        AuditEvent.objects.create(
+            action=Action.PROFILE_CHANGED,
+            actor_name="ivy",
+            detail=f"event {index}",
+            created_at=moment,
+        )
+        make_job(ivy, n=index + 1, created_at=moment)
+
+    seen: list[str] = []
+    url = "/team/audit/"
+    for _ in range(10):
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        seen += [row for row in _audit_rows(response.text) if "ivy" in row]
+        found = re.search(r'href="(\?before=[^"]+)" rel="next"', response.text)
+        if found is None:
+            break
+        url = "/team/audit/" + html.unescape(found.group(1))
+
+    details = [row.split(" | ")[4] for row in seen]
+    # Events sort above generations at one moment; within each, newest id first.
+    assert details == [
+        "event 2",
+        "event 1",
+        "event 0",
+        *sorted(
+            (
+                f"{n} image{'s' if n > 1 else ''} with openai/gpt-image-1: succeeded"
+                for n in (1, 2, 3)
+            ),
+            key=lambda text: str(Job.objects.get(author=ivy, n=int(text[0])).pk),
+            reverse=True,
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "before", ["nonsense", "2026-01-01T00:00:00~1~1", "2026-01-01T00:00:00+00:00~0~7"]
+)
+def test_a_made_up_audit_page_says_so_and_shows_the_newest(
+    admin_client: Client, admin: User, before: str
+) -> None:
+    AuditEvent.objects.create(action=Action.SIGNED_IN, actor_name="ada", subject_name="ada")
+
+    response = admin_client.get("/team/audit/", {"before": before})
+
+    assert response.status_code == 400
+    assert "That page of the audit log does not exist." in response.text
+    assert 'data-action="signed_in"' in response.text

@@ -94,7 +94,8 @@ def _measure(stack: bench_stack.Stack) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from catalog.sync import fetch_catalog, sync_catalog
+    from catalog.fetching import fetch_catalog
+    from catalog.sync import sync_catalog
     from generation.openrouter import EMULATOR_API_KEY, OpenRouterClient
 
     control = httpx.Client(base_url=f"{stack.emulator_url}/__emulator__", timeout=30)

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from catalog import estimates
+from catalog import estimates, price_words
 from catalog.models import Endpoint, ImageModel
 
 PROMPT = "A lighthouse on a cliff at dusk, waves below, warm light in the window"
@@ -177,8 +177,8 @@ def render(rows: Sequence[Row]) -> str:
                 row.cell.style,
                 row.cell.tier or "-",
                 (row.cell.quality or "(none)") if row.cell.style == "images" else "-",
-                estimates.format_usd(row.estimate, places=6),
-                estimates.format_usd(row.charge, places=6) if row.charge is not None else "-",
+                price_words.format_usd(row.estimate, places=6),
+                price_words.format_usd(row.charge, places=6) if row.charge is not None else "-",
                 f"{ratio:.3f}" if ratio is not None else "-",
                 "ok" if row.within else (row.error or "OFF"),
             )

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from kombu.exceptions import OperationalError
 
-from catalog import capabilities, estimates, selectors, sync
+from catalog import capabilities, estimates, price_words, selectors, sync
 from catalog.forms import ModelFilterForm
 from catalog.models import PriceSource, SyncTrigger
 from webapp import htmx, permissions
@@ -49,13 +49,13 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 "capabilities": capabilities.describe_capabilities(
                     endpoint.supported_parameters or {}
                 ),
-                "prices": estimates.describe_prices(prices),
+                "prices": price_words.describe_prices(prices),
                 "headline": estimates.headline_price(model.slug, prices),
             }
         )
     history = selectors.price_history(model)
     token_prices = [
-        {"price": price, "words": estimates.describe_models_price(price.billable, price.cost_usd)}
+        {"price": price, "words": price_words.describe_models_price(price.billable, price.cost_usd)}
         for price in history
         if price.source == PriceSource.MODELS and price.valid_until is None
     ]

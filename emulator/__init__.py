@@ -16,6 +16,7 @@ control endpoint; the modules document the details:
 
 * ``catalog_data``  the models (plain data); ``catalog`` the discovery documents
 * ``validation``    the 400/404 rules and endpoint choice
+* ``options``       the values of parameters and provider options (400s)
 * ``pricing``       how usage and ``usage.cost`` are computed (tokens per image, …)
 * ``drawing``       pixel-size tables and image rendering
 * ``directives``    ``[emulator:…]`` prompt directives

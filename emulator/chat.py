@@ -24,9 +24,10 @@ from .generate import (
     _refusal,
     render,
 )
+from .options import decode_image_url
 from .state import Generation, new_generation_id
 from .transport import ClientGone
-from .validation import Plan, decode_image_url, plan_chat_image
+from .validation import Plan, plan_chat_image
 
 
 @dataclass

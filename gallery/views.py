@@ -21,8 +21,8 @@ from gallery.forms import GalleryFilterForm
 from gallery.models import Board
 from gallery.paging import Cursor, GalleryError
 from generation import selectors as job_selectors
-from generation.forms import option_values
 from generation.models import Image
+from generation.option_controls import option_values
 from webapp import htmx, inputs, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed

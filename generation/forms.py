@@ -8,27 +8,30 @@ endpoint accepts and refuses the rest with a message on the field.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.forms.models import ModelChoiceIterator
 from django.utils.datastructures import MultiValueDict
 
 from catalog import capabilities, cleaning, estimates, selectors
 from catalog import snapshot as snapshots
 from catalog.models import Endpoint, ImageModel
-from generation import imaging, option_controls, preferences, spending, storage, studio
+from generation import (
+    imaging,
+    kept_references,
+    option_controls,
+    preferences,
+    storage,
+    studio,
+    submission_estimates,
+)
+from generation.form_fields import ModelChoiceBySlug, MultipleImageField
 from generation.models import Job, Style
-from generation.selectors import visible_images, visible_jobs
 from generation.services import JobRequest
 from webapp import inputs
 
@@ -36,74 +39,7 @@ MAX_REFERENCE_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_REFERENCES = 4
 MAX_COMPARE = 6
 OPTION_PREFIX = "opt__"
-REFERENCE_SALT = "generation.kept-reference"
-# A kept reference (uploaded with a form that was then refused) stays usable this long.
-REFERENCE_MAX_AGE = 24 * 3600
 MAX_KEPT = 16
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleImageField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
-        return [super().clean(item, initial) for item in files]
-
-
-class SnapshotChoices(ModelChoiceIterator):
-    """The menu's models from the field's snapshot when it has one (no query)."""
-
-    def _models(self) -> list[ImageModel] | None:
-        snapshot = getattr(self.field, "snapshot", None)
-        return snapshot.models if snapshot is not None else None
-
-    def __iter__(self) -> Iterator[Any]:
-        models = self._models()
-        if models is None:
-            yield from super().__iter__()
-            return
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for model in models:
-            yield self.choice(model)
-
-    def __len__(self) -> int:
-        models = self._models()
-        if models is None:
-            return super().__len__()
-        return len(models) + (1 if self.field.empty_label is not None else 0)
-
-    def __bool__(self) -> bool:
-        models = self._models()
-        return super().__bool__() if models is None else bool(models or self.field.empty_label)
-
-
-class ModelChoiceBySlug(forms.ModelChoiceField):
-    """A model by its slug, looked up in the process's catalog snapshot (no query)."""
-
-    iterator = SnapshotChoices
-    snapshot: snapshots.Snapshot | None = None
-
-    def label_from_instance(self, obj: ImageModel) -> str:
-        return f"{obj.name} ({obj.slug})"
-
-    def to_python(self, value: Any) -> ImageModel | None:
-        if self.snapshot is None or value in self.empty_values:
-            return super().to_python(value)
-        if isinstance(value, ImageModel):
-            value = value.slug
-        model = self.snapshot.by_slug.get(str(value))
-        if model is None:
-            raise ValidationError(
-                self.error_messages["invalid_choice"],
-                code="invalid_choice",
-                params={"value": value},
-            )
-        return model
 
 
 class GenerateForm(inputs.CleanInputMixin, forms.Form):
@@ -215,7 +151,9 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
             tokens = self.data.getlist("kept_reference") if hasattr(self.data, "getlist") else []
         else:
             tokens = list(self.initial.get("kept_reference") or [])
-        found = (read_reference_token(self.user, token) for token in tokens[:MAX_KEPT])
+        found = (
+            kept_references.read_reference_token(self.user, token) for token in tokens[:MAX_KEPT]
+        )
         return [reference for reference in found if reference is not None]
 
     def kept_tokens(self) -> list[tuple[str, dict[str, Any]]]:
@@ -225,7 +163,7 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
             references = [
                 r for r in self.cleaned_data["reference_list"] if r.get("kind") == "upload"
             ]
-        return [(reference_token(self.user, r), r) for r in references]
+        return [(kept_references.reference_token(self.user, r), r) for r in references]
 
     @property
     def option_target(self) -> Endpoint | ImageModel | None:
@@ -290,15 +228,15 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
         }
         getlist = getattr(query, "getlist", None)
         initial["kept_reference"] = list(getlist("kept_reference")) if getlist else []
-        reference = _visible_reference(user, query.get("reference"))
+        reference = kept_references.visible_reference(user, query.get("reference"))
         if reference is not None:
-            initial["kept_reference"].append(reference_token(user, reference))
+            initial["kept_reference"].append(kept_references.reference_token(user, reference))
         options: Mapping[str, Any] = {
             key.removeprefix(OPTION_PREFIX).replace("__", "."): value
             for key, value in query.items()
         }
-        remix = _visible_job(user, query.get("remix"))
-        prompt_of = _visible_job(user, query.get("prompt_of"))
+        remix = kept_references.visible_job(user, query.get("remix"))
+        prompt_of = kept_references.visible_job(user, query.get("prompt_of"))
         if remix is None and "model" not in initial:
             remembered = preferences.preferences_for(user)
             if remembered.model_slug:
@@ -317,7 +255,7 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
                 reuse_references=any(r.get("kind") == "upload" for r in remix.references),
                 reference_urls=data.get("reference_urls", ""),
             )
-            options = option_values(remix.style, remix.params)
+            options = option_controls.option_values(remix.style, remix.params)
         elif prompt_of is not None:
             initial["prompt"] = prompt_of.prompt
         form = cls(user=user, initial=initial)
@@ -340,7 +278,7 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
         }
         if job.is_private:
             data["is_private"] = "on"
-        for name, value in option_values(job.style, job.params).items():
+        for name, value in option_controls.option_values(job.style, job.params).items():
             data[OPTION_PREFIX + name.replace(".", "__")] = value
         return data
 
@@ -363,7 +301,7 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        self.remix_job = _visible_job(self.user, cleaned.get("remix_of"))
+        self.remix_job = kept_references.visible_job(self.user, cleaned.get("remix_of"))
         if cleaned.get("remix_of") and self.remix_job is None:
             self.add_error(None, "The image you are remixing is no longer available.")
         cleaned["reference_list"] = self._clean_references(cleaned)
@@ -397,7 +335,7 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
         if len(compare) > MAX_COMPARE:
             self.add_error("compare", f"Compare at most {MAX_COMPARE} models at once.")
         for other in compare:
-            if _compare_style(other) is None:
+            if submission_estimates.compare_style(other) is None:
                 self.add_error(
                     "compare",
                     f"{other.slug} cannot be compared: it offers neither the Image API "
@@ -502,7 +440,7 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
             # Each compared model runs with its defaults, through the Image API
             # where it is offered there, else through Chat Completions (clean()
             # refused a model with neither).
-            style = _compare_style(other) or Style.CHAT
+            style = submission_estimates.compare_style(other) or Style.CHAT
             endpoint = selectors.default_endpoint(other) if style == Style.IMAGES else None
             requests.append(
                 JobRequest(
@@ -514,7 +452,9 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
                     if "image" in other.input_modalities
                     else [],
                     is_private=cleaned["is_private"],
-                    estimated_cost=_estimate(endpoint or other, style, {}, cleaned).total,
+                    estimated_cost=submission_estimates.estimate(
+                        endpoint or other, style, {}, cleaned
+                    ).total,
                 )
             )
         return requests
@@ -523,7 +463,7 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
         target = self.option_target
         if target is None:
             return None
-        return _estimate(
+        return submission_estimates.estimate(
             target, self.chosen_style, self._estimate_params(), self._estimate_inputs()
         )
 
@@ -561,153 +501,15 @@ class GenerateForm(inputs.CleanInputMixin, forms.Form):
         primary = self.chosen_model.pk if self.chosen_model else None
         return [model for model in chosen if model.pk != primary][: MAX_COMPARE + 1]
 
-    def estimate_summary(self) -> EstimateSummary | None:
-        """Everything this submission would queue (the primary model with its ``n``,
-        then each compared model), its total, and the budgets it would exceed."""
-        primary = self.estimate()
-        if primary is None or self.chosen_model is None:
-            return None
-        cleaned = self._estimate_inputs()
-        params = self._estimate_params()
-        n = estimates.EstimateRequest.from_params(style=self.chosen_style, params=params).n
-        rows = [EstimateRow(self.chosen_model, self.chosen_style, n, primary.total)]
-        for other in self.compare_models():
-            style = _compare_style(other)
-            if style is None:
-                continue
-            endpoint = selectors.default_endpoint(other) if style == Style.IMAGES else None
-            rows.append(
-                EstimateRow(other, style, 1, _estimate(endpoint or other, style, {}, cleaned).total)
-            )
-        total = sum((row.amount for row in rows), Decimal(0))
-        warnings = []
-        standings = spending.standing(self.user) or ()
-        for standing, whose in zip(standings, ("your", "the team's"), strict=False):
-            if standing.remaining is not None and total > standing.remaining:
-                left, asked = spending.refusal_figures(standing.remaining, total)
-                warnings.append(
-                    f"This would go over {whose} monthly budget: {left} is left and this "
-                    f"costs about {asked}. Generate will be refused."
-                )
-        return EstimateSummary(
-            primary=primary,
-            rows=rows,
-            total=total,
-            warnings=warnings,
-            simulated=bool(settings.OPENROUTER_EMULATED),
+    def estimate_summary(self) -> submission_estimates.EstimateSummary | None:
+        """Everything this submission would queue, its total, and the budgets it
+        would exceed (``submission_estimates.summary``)."""
+        return submission_estimates.summary(
+            self.user,
+            self.chosen_model,
+            self.chosen_style,
+            self.estimate(),
+            self._estimate_params(),
+            self._estimate_inputs(),
+            self.compare_models(),
         )
-
-
-@dataclass(frozen=True)
-class EstimateRow:
-    """One model's share of a submission: its jobs' images and estimated cost."""
-
-    model: ImageModel
-    style: str
-    images: int
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class EstimateSummary:
-    """The estimate of a whole submission, as the Generate page shows it."""
-
-    primary: estimates.Estimate
-    rows: list[EstimateRow]
-    total: Decimal
-    warnings: list[str] = field(default_factory=list)
-    simulated: bool = False
-
-    @property
-    def over_budget(self) -> bool:
-        return bool(self.warnings)
-
-
-def _estimate(
-    target: Endpoint | ImageModel,
-    style: str,
-    params: Mapping[str, Any],
-    cleaned: Mapping[str, Any],
-) -> estimates.Estimate:
-    request = estimates.EstimateRequest.from_params(
-        style=style,
-        params=params,
-        references=len(cleaned.get("reference_list") or []),
-        prompt_chars=len(cleaned.get("prompt") or ""),
-    )
-    return estimates.estimate(target, request)
-
-
-def _compare_style(model: ImageModel) -> str | None:
-    """The style a compared model runs in: the Image API, else Chat Completions."""
-    offered = selectors.offered_styles(model)
-    return next((style for style in (Style.IMAGES, Style.CHAT) if style in offered), None)
-
-
-def reference_token(user: User, reference: Mapping[str, Any]) -> str:
-    """A signed token that carries one stored reference upload for ``user``."""
-    return signing.dumps({**reference, "user": user.pk}, salt=REFERENCE_SALT, compress=True)
-
-
-def read_reference_token(user: User, token: str) -> dict[str, Any] | None:
-    """The reference a token carries, when it is valid and ``user``'s; else None."""
-    try:
-        reference = signing.loads(token, salt=REFERENCE_SALT, max_age=REFERENCE_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    if not isinstance(reference, dict) or reference.get("user") != user.pk:
-        return None
-    return {k: v for k, v in reference.items() if k != "user"}
-
-
-def _visible_reference(user: User, image_id: Any) -> dict[str, Any] | None:
-    """A gallery image the user may see, as a reference upload (raster images only)."""
-    if not image_id:
-        return None
-    try:
-        image = visible_images(user).filter(pk=image_id).first()
-    except (ValueError, ValidationError):
-        return None
-    if image is None or image.media_type == "image/svg+xml":
-        return None
-    return {
-        "kind": "upload",
-        "key": image.original_key,
-        "media_type": image.media_type,
-        "name": f"gallery image {str(image.pk)[:8]}.{image.extension}",
-    }
-
-
-def _visible_job(user: User, job_id: Any) -> Job | None:
-    if not job_id:
-        return None
-    try:
-        return visible_jobs(user).filter(pk=job_id).first()
-    except (ValueError, ValidationError):
-        return None
-
-
-def option_values(style: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """A job's stored parameters as option field values, named as
-    ``catalog.capabilities.option_fields`` names them (the inverse of clean_options)."""
-    values: dict[str, Any] = {}
-    for key, value in params.items():
-        if key == "image_config" and isinstance(value, Mapping):
-            for inner, item in value.items():
-                values[f"image_config.{inner}"] = _field_value(item)
-        elif key == "provider_options" and isinstance(value, Mapping):
-            for options in value.values():
-                if isinstance(options, Mapping):
-                    for inner, item in options.items():
-                        values[f"provider_options.{inner}"] = _field_value(item)
-        else:
-            values[key] = _field_value(value)
-    return values
-
-
-def _field_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "on" if value else ""
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return value

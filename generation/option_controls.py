@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -132,3 +133,29 @@ def adjust(name: str, field: forms.Field, provider: str) -> forms.Field:
         field.color_kind = "hex"  # type: ignore[attr-defined]
     field.help_text = plain(str(field.help_text or ""))
     return field
+
+
+def option_values(style: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's stored parameters as option field values, named as
+    ``catalog.capabilities.option_fields`` names them (the inverse of clean_options)."""
+    values: dict[str, Any] = {}
+    for key, value in params.items():
+        if key == "image_config" and isinstance(value, Mapping):
+            for inner, item in value.items():
+                values[f"image_config.{inner}"] = _field_value(item)
+        elif key == "provider_options" and isinstance(value, Mapping):
+            for options in value.values():
+                if isinstance(options, Mapping):
+                    for inner, item in options.items():
+                        values[f"provider_options.{inner}"] = _field_value(item)
+        else:
+            values[key] = _field_value(value)
+    return values
+
+
+def _field_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "on" if value else ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return value

@@ -33,7 +33,8 @@ from generation import (
     storage,
     usage,
 )
-from generation.forms import GenerateForm, read_reference_token
+from generation.forms import GenerateForm
+from generation.kept_references import read_reference_token
 from webapp import htmx, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed

@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from generation import progress
-from team import audit, roles
+from team import audit
 from team.models import Action, Membership, Role
+from webapp import roles
 from webapp.models import ApiToken
 
 

@@ -11,8 +11,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from team import roles
 from team.models import Membership
+from webapp import roles
 
 # A person's row is written at most this often: every request of a busy page
 # must not become a database write.

@@ -7,15 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-
-class Role(models.TextChoices):
-    """What a person may do. Admins run the team (members, budgets, costs, the
-    catalog sync); members generate; viewers browse the gallery and history and
-    never spend."""
-
-    ADMIN = "admin", "Admin"
-    MEMBER = "member", "Member"
-    VIEWER = "viewer", "Viewer"
+from webapp.roles import Role
 
 
 class Membership(models.Model):

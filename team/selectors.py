@@ -12,8 +12,8 @@ from django.db.models import Max, QuerySet
 
 from costs import budgets
 from costs import selectors as costs
-from team import roles
 from team.models import Invitation, Membership, Role
+from webapp import roles
 
 
 @dataclass(frozen=True)

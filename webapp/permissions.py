@@ -3,8 +3,9 @@
 Every view, service, admin action, API endpoint and the event stream asks
 these functions rather than reading ``is_staff`` or comparing author ids
 itself, so a change of rules happens here and nowhere else. Roles (admin,
-member, viewer) live in the team app (``team.roles``); this module is the
-stable name the rest of the project imports. Templates reach the same rules
+member, viewer) and their rules live in ``webapp.roles``, below every app (the
+team app stores them); this module is the stable name the rest of the project
+imports. Templates reach the same rules
 through ``{% load permissions %}``.
 
 An object someone "manages" is one they made: a job (its author), an image
@@ -18,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
-from team import roles
+from webapp import roles
 
 
 class SpendingNotAllowed(PermissionDenied):

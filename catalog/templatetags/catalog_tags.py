@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from django import template
 
-from catalog.estimates import describe_models_price, describe_price, format_usd
 from catalog.models import Price, PriceSource
+from catalog.price_words import describe_models_price, describe_price, format_usd
 
 register = template.Library()
 

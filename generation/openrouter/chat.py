@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from generation.openrouter import _coerce
+from generation.openrouter import _coerce, failures
 from generation.openrouter.answers import (
     ChatAnswer,
     is_safety_error,
@@ -18,9 +18,14 @@ from generation.openrouter.deadline import Deadline
 from generation.openrouter.errors import ErrorKind, OpenRouterError, RequestInvalid
 from generation.openrouter.fetch import ImageFetcher, unreadable_image
 from generation.openrouter.image_config import chat_modalities, validate_image_config
-from generation.openrouter.transport import check_max_tokens, check_prompt, is_event_stream
+from generation.openrouter.transport import is_event_stream
 from generation.openrouter.types import GeneratedImage, GenerationResult, PartialImage
-from generation.openrouter.validation import check_image_url, check_model_id
+from generation.openrouter.validation import (
+    check_image_url,
+    check_max_tokens,
+    check_model_id,
+    check_prompt,
+)
 
 OnPartial = Callable[[PartialImage], None]
 
@@ -161,8 +166,8 @@ class ChatApi(ImageFetcher):
         if native and is_safety_error(native, None) and not acc.images:
             return refusal(acc)
         if is_safety_error(error.get("code"), _coerce.as_str(error.get("message"))):
-            return self._stream_error(chunk, ErrorKind.REFUSED)
-        return self._stream_error(chunk)
+            return failures.stream_error(chunk, ErrorKind.REFUSED, secret=self._api_key)
+        return failures.stream_error(chunk, secret=self._api_key)
 
     def _image_from_part(self, part: object) -> GeneratedImage:
         entry = _coerce.as_dict(part)

@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 
-from generation.openrouter import _coerce
+from generation.openrouter import _coerce, failures
 from generation.openrouter.answers import ChatAnswer, is_safety_error, may_be_charged, sum_usage
 from generation.openrouter.deadline import Deadline
 from generation.openrouter.errors import ErrorKind, OpenRouterError
 from generation.openrouter.fetch import ImageFetcher, unreadable_image
-from generation.openrouter.transport import check_prompt, is_event_stream
+from generation.openrouter.transport import is_event_stream
 from generation.openrouter.types import (
     Endpoint,
     GeneratedImage,
@@ -21,7 +21,7 @@ from generation.openrouter.types import (
     PartialImage,
     Usage,
 )
-from generation.openrouter.validation import check_model_id, validate_image_request
+from generation.openrouter.validation import check_model_id, check_prompt, validate_image_request
 
 logger = logging.getLogger(__name__)
 
@@ -161,8 +161,10 @@ class ImagesApi(ImageFetcher):
                     error.get("code", chunk.get("code")),
                     _coerce.as_str(error.get("message")) or _coerce.as_str(chunk.get("message")),
                 )
-                raise self._stream_error(
-                    chunk, ErrorKind.REFUSED if refused else ErrorKind.STREAM_ERROR
+                raise failures.stream_error(
+                    chunk,
+                    ErrorKind.REFUSED if refused else ErrorKind.STREAM_ERROR,
+                    secret=self._api_key,
                 )
             if kind == "image_generation.partial_image":
                 if on_partial is not None:

@@ -20,9 +20,13 @@ from generation.openrouter.answers import (
 from generation.openrouter.deadline import Deadline
 from generation.openrouter.errors import OpenRouterError, RequestInvalid
 from generation.openrouter.fetch import ImageFetcher
-from generation.openrouter.transport import check_max_tokens, check_prompt
 from generation.openrouter.types import GeneratedImage, GenerationResult
-from generation.openrouter.validation import check_model_id, validate_tool_parameters
+from generation.openrouter.validation import (
+    check_max_tokens,
+    check_model_id,
+    check_prompt,
+    validate_tool_parameters,
+)
 
 
 class ToolApi(ImageFetcher):

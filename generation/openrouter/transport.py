@@ -1,11 +1,12 @@
-"""HTTP to OpenRouter: requests, capped bodies, streams, deadlines, error mapping.
+"""HTTP to OpenRouter: requests, capped bodies, streams, deadlines.
 
 ``Transport`` is the base of ``OpenRouterClient``: one ``httpx.Client`` with
 explicit timeouts, no redirects, the key only in requests to ``base_url``.
 ``generation()`` opens a generation request and, once OpenRouter accepted it,
 hands every error raised while the answer is read to ``ChatAnswer.attach``, so
 it carries ``may_be_charged``, the generation id and any cost that arrived.
-Fetching generated images by URL lives in ``fetch``.
+Fetching generated images by URL lives in ``fetch``; how httpx failures and
+stream error events become ``OpenRouterError`` in ``failures``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, Self
 import certifi
 import httpx
 
-from generation.openrouter import _coerce
+from generation.openrouter import _coerce, failures
 from generation.openrouter.answers import ChatAnswer
 from generation.openrouter.deadline import Deadline
 from generation.openrouter.errors import (
@@ -33,10 +34,8 @@ from generation.openrouter.errors import (
     OpenRouterError,
     RequestInvalid,
     error_from_payload,
-    redact,
 )
-from generation.openrouter.sse import SSEDecoder, SSEError, SSEEvent
-from generation.openrouter.types import Usage
+from generation.openrouter.sse import SSEDecoder, SSEError
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +198,9 @@ class Transport:
         try:
             response = self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, may_charge=may_charge) from exc
+            raise failures.transport_error(
+                exc, may_charge=may_charge, secret=self._api_key
+            ) from exc
         logger.debug(
             "OpenRouter %s %s -> %s in %.2fs",
             method,
@@ -249,7 +250,9 @@ class Transport:
                     answer.attach(exc)
                     raise
                 except httpx.HTTPError as exc:
-                    raise answer.attach(self._body_error(exc, deadline)) from exc
+                    raise answer.attach(
+                        failures.body_error(exc, deadline, secret=self._api_key)
+                    ) from exc
                 finally:
                     deadline.cancel()
         except OpenRouterError as exc:
@@ -304,8 +307,8 @@ class Transport:
             raise
         except httpx.HTTPError as exc:
             if may_charge:
-                raise self._body_error(exc, deadline) from exc
-            raise self._transport_error(exc, may_charge=False) from exc
+                raise failures.body_error(exc, deadline, secret=self._api_key) from exc
+            raise failures.transport_error(exc, may_charge=False, secret=self._api_key) from exc
         try:
             # Text first, bytes dropped, then parse: json.loads(bytes) would
             # hold the bytes, a decoded copy and the parsed strings at once.
@@ -374,7 +377,7 @@ class Transport:
                         deadline.cancel()
                         yield None
                         return
-                    chunk = _event_json(event)
+                    chunk = failures.event_json(event)
                     del event
                     yield chunk
             deadline.cancel()
@@ -383,7 +386,7 @@ class Transport:
                     yield None
                     return
                 try:
-                    last = _event_json(event)
+                    last = failures.event_json(event)
                 except OpenRouterError:
                     # An event without its closing blank line at the end of
                     # input that does not parse: the stream was cut inside it.
@@ -399,7 +402,7 @@ class Transport:
                 ErrorKind.TOO_LARGE, str(exc), retryable=False, may_be_charged=True
             ) from None
         except httpx.HTTPError as exc:
-            raise self._body_error(exc, deadline) from exc
+            raise failures.body_error(exc, deadline, secret=self._api_key) from exc
 
     def _status_error(self, response: httpx.Response, *, may_charge: bool) -> OpenRouterError:
         status = response.status_code
@@ -426,115 +429,8 @@ class Transport:
             payload = {"error": {"message": f"HTTP {status}: {excerpt}" if excerpt else None}}
         return error_from_payload(status, payload, response.headers, secret=self._api_key)
 
-    def _transport_error(self, exc: httpx.HTTPError, *, may_charge: bool) -> OpenRouterError:
-        """Map an httpx failure before the answer's headers; retryable only if
-        nothing can have been billed.
-
-        Connect and pool failures happen before the request leaves, and a
-        write failure leaves the request incomplete, so those are retried. A
-        read timeout or a dropped connection after the request was sent is not
-        retried for a generation: the provider may still finish and bill it.
-        """
-        name = type(exc).__name__
-        detail = redact(str(exc), self._api_key) or name
-        if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout)):
-            return OpenRouterError(ErrorKind.TIMEOUT, f"{name}: {detail}", retryable=True)
-        if isinstance(exc, (httpx.ConnectError, httpx.WriteError)):
-            return OpenRouterError(ErrorKind.NETWORK, f"{name}: {detail}", retryable=True)
-        if isinstance(exc, httpx.TimeoutException):
-            note = "; the generation may have been charged" if may_charge else ""
-            return OpenRouterError(
-                ErrorKind.TIMEOUT,
-                f"no answer in time ({name}){note}",
-                retryable=not may_charge,
-                may_be_charged=may_charge,
-            )
-        if isinstance(exc, httpx.DecodingError):
-            return OpenRouterError(
-                ErrorKind.MALFORMED, f"{name}: {detail}", retryable=False, may_be_charged=may_charge
-            )
-        if isinstance(exc, httpx.TransportError) and not isinstance(
-            exc, (httpx.UnsupportedProtocol, httpx.ProxyError)
-        ):
-            note = "; the generation may have been charged" if may_charge else ""
-            return OpenRouterError(
-                ErrorKind.NETWORK,
-                f"connection lost ({name}: {detail}){note}",
-                retryable=not may_charge,
-                may_be_charged=may_charge,
-            )
-        return OpenRouterError(ErrorKind.NETWORK, f"{name}: {detail}", retryable=False)
-
-    def _body_error(self, exc: httpx.HTTPError, deadline: Deadline) -> OpenRouterError:
-        """An httpx failure while reading an accepted generation's answer: the
-        deadline's ``TIMEOUT`` if its timer cut the answer, a ``MALFORMED`` body
-        that could not be decoded, else ``INTERRUPTED`` (cut off, connection
-        dropped, read timed out). Never retryable: it may have been charged."""
-        if deadline.fired:
-            return deadline.error()
-        name = type(exc).__name__
-        if isinstance(exc, httpx.DecodingError):
-            return OpenRouterError(
-                ErrorKind.MALFORMED, f"{name}: {exc}", retryable=False, may_be_charged=True
-            )
-        return OpenRouterError(
-            ErrorKind.INTERRUPTED,
-            f"the answer was cut off ({name}: {redact(str(exc), self._api_key) or name})",
-            retryable=False,
-            may_be_charged=True,
-        )
-
-    def _stream_error(
-        self, chunk: Mapping[str, Any], kind: ErrorKind = ErrorKind.STREAM_ERROR
-    ) -> OpenRouterError:
-        """An error event of a stream; ``usage.cost`` in it (at the top or inside
-        ``error``) is the cost. The caller attaches what else had arrived."""
-        error = _coerce.as_dict(chunk.get("error"))
-        metadata = _coerce.as_dict(error.get("metadata"))
-        code = error.get("code", chunk.get("code"))
-        message = _coerce.as_str(error.get("message")) or _coerce.as_str(chunk.get("message"))
-        usage = Usage.from_api(chunk.get("usage")) or Usage.from_api(error.get("usage"))
-        return OpenRouterError(
-            kind,
-            message or "the generation failed part-way",
-            code=code if isinstance(code, (str, int)) and not isinstance(code, bool) else None,
-            metadata=metadata,
-            provider=_coerce.as_str(metadata.get("provider_name"))
-            or _coerce.as_str(chunk.get("provider")),
-            retryable=False,
-            may_be_charged=True,
-            cost=usage.cost if usage else None,
-            secret=self._api_key,
-        )
-
-
-def _event_json(event: SSEEvent) -> dict[str, Any]:
-    try:
-        chunk = _coerce.loads(event.data)
-    except ValueError:
-        chunk = None
-    if not isinstance(chunk, dict):
-        # Mid-stream: the generation is running and may be billed.
-        raise OpenRouterError(
-            ErrorKind.MALFORMED,
-            "unreadable event in the stream",
-            retryable=False,
-            may_be_charged=True,
-        )
-    return chunk
-
 
 def is_event_stream(response: httpx.Response) -> bool:
     # Endpoints without streaming ignore stream=true and answer plain JSON.
     content_type: str = response.headers.get("content-type", "")
     return content_type.startswith("text/event-stream")
-
-
-def check_prompt(prompt: object) -> None:
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise RequestInvalid("prompt", "is empty; describe the image to generate")
-
-
-def check_max_tokens(max_tokens: object) -> None:
-    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
-        raise RequestInvalid("max_tokens", "must be a positive whole number")

@@ -401,3 +401,15 @@ def validate_tool_parameters(params: Mapping[str, Any]) -> None:
             raise RequestInvalid(field, f"must be a non-empty string, not {value!r}")
     _check_format_rules(params, "parameters.")
     _check_size(params, "parameters.", allow_auto=True)
+
+
+def check_prompt(prompt: object) -> None:
+    """A prompt must hold some text."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise RequestInvalid("prompt", "is empty; describe the image to generate")
+
+
+def check_max_tokens(max_tokens: object) -> None:
+    """``max_tokens`` must be a positive whole number."""
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        raise RequestInvalid("max_tokens", "must be a positive whole number")

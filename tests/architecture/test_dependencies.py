@@ -3,13 +3,15 @@
 Every import counts, at module level or inside a function: a lazy import is
 still a dependency. The parts, from the bottom up:
 
-- ``webapp`` shared helpers (http, inputs, permissions, htmx, tokens…) and the
-  Django-free OpenRouter client ``generation.openrouter``, and the emulator;
+- ``webapp`` shared helpers (http, inputs, roles and permissions, htmx,
+  tokens…) and the Django-free OpenRouter client ``generation.openrouter``, and the emulator;
 - ``catalog`` (image models and prices; it uses the client, nothing else of
   ``generation``);
 - ``generation`` (jobs);
 - ``gallery``, then ``costs`` (they read jobs; jobs know neither: job creation
   asks ``generation.spending``, which the costs app fills in);
+- ``team`` (members, invitations, sign-in; its Members page reads costs, and
+  nothing below imports it: roles live in ``webapp.roles``);
 - the project: settings, URLs, Celery app, ASGI/WSGI.
 """
 
@@ -22,7 +24,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("webapp", "catalog", "generation", "gallery", "costs", "emulator")
+APPS = ("webapp", "catalog", "generation", "gallery", "costs", "team", "emulator")
 # The project's own modules sit on top: they wire the apps together.
 PROJECT = {
     "webapp.settings",
@@ -101,6 +103,8 @@ ALLOWED = {
     "gallery": {"webapp", "openrouter", "catalog", "generation"},
     # The ledger names each job's boards.
     "costs": {"webapp", "openrouter", "catalog", "generation", "gallery"},
+    # The Members page shows each person's spending and budget.
+    "team": {"webapp", "openrouter", "catalog", "generation", "gallery", "costs"},
     "project": set(APPS) | {"openrouter"},
 }
 
@@ -137,6 +141,13 @@ def test_the_graph_sees_real_imports() -> None:
     edges = _graph()
     assert "generation.services" in edges["generation"]["catalog"]
     assert "gallery.views" in edges["gallery"]["generation"]
+    assert "team.selectors" in edges["team"]["costs"]
+
+
+def test_every_app_is_in_the_graph() -> None:
+    # A Django app left out of APPS would have its imports, both ways, unchecked.
+    apps = {path.parent.name for path in ROOT.glob("*/apps.py")}
+    assert apps <= set(APPS), f"add {sorted(apps - set(APPS))} to APPS and ALLOWED"
 
 
 def test_views_never_import_other_views() -> None:

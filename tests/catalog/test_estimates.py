@@ -9,15 +9,12 @@ import pytest
 
 from catalog.estimates import (
     EstimateRequest,
-    describe_models_price,
-    describe_price,
-    describe_prices,
     estimate_from_pricing,
-    format_usd,
     headline_price,
     model_headline_price,
     pixel_size,
 )
+from catalog.price_words import describe_models_price, describe_price, describe_prices, format_usd
 from generation.openrouter.types import PricingLine
 
 D = Decimal

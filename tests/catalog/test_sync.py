@@ -447,7 +447,7 @@ def test_if_empty_skips_a_filled_catalog(make_model: Any) -> None:
 def test_calls_past_the_time_budget_are_skipped_and_recorded(
     fake_openrouter: FakeOpenRouter,
 ) -> None:
-    from catalog.sync import fetch_catalog
+    from catalog.fetching import fetch_catalog
 
     fake_openrouter.image_models = [image_model("acme/a"), image_model("acme/b")]
     fake_openrouter.endpoints = {"acme/a": [], "acme/b": []}

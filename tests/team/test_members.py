@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from costs import budgets
 from generation.models import Image, Job
-from team import members, roles, timeline
+from team import members, timeline
 from team.models import Action, AuditEvent, Membership, Role
 from tests.costs.conftest import make_job
-from webapp import tokens
+from webapp import roles, tokens
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,9 @@
-"""Who may do what: the role rules behind ``webapp.permissions``.
+"""Who may do what: the roles and the rules behind ``webapp.permissions``.
+
+Roles sit below every app: the team app stores each person's role (its
+``Membership`` model uses ``Role`` for its choices) and manages members, but
+reading a role needs nothing of it, so ``webapp.permissions`` can answer for
+every app without importing the team app's higher layers (which read costs).
 
 Every function takes any user object (anonymous too) and answers False for
 people who are not signed in or have been deactivated.
@@ -8,7 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from team.models import Membership, Role
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """What a person may do. Admins run the team (members, budgets, costs, the
+    catalog sync); members generate; viewers browse the gallery and history and
+    never spend."""
+
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
 
 
 def role_of(user: Any) -> Role | None:
@@ -21,7 +37,7 @@ def role_of(user: Any) -> Role | None:
         return None
     try:
         return Role(user.membership.role)
-    except Membership.DoesNotExist:
+    except ObjectDoesNotExist:  # the team app's Membership.DoesNotExist
         return Role.ADMIN if user.is_staff or user.is_superuser else Role.MEMBER
 
 

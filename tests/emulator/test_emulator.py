@@ -12,7 +12,6 @@ import json
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -20,23 +19,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from emulator import EmulatorServer
 from generation.openrouter.sizes import MAI_1K, STANDARD_1K
-
-KEY = {"Authorization": "Bearer sk-or-v1-emulator-test"}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer(port=0) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def http(server: EmulatorServer) -> Iterator[httpx.Client]:
-    httpx.post(f"{server.url}/__emulator__/reset").raise_for_status()
-    with httpx.Client(base_url=server.url, headers=KEY, timeout=30) as client:
-        yield client
 
 
 def decode(b64: str) -> Image.Image:

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -24,21 +23,7 @@ import pytest
 from PIL import Image
 
 from emulator import EmulatorServer, main
-
-KEY = {"Authorization": "Bearer sk-or-v1-emulator-test"}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer(port=0) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def http(server: EmulatorServer) -> Iterator[httpx.Client]:
-    httpx.post(f"{server.url}/__emulator__/reset").raise_for_status()
-    with httpx.Client(base_url=server.url, headers=KEY, timeout=30) as client:
-        yield client
+from tests.emulator.conftest import KEY
 
 
 def sse(text: str) -> list[Any]:

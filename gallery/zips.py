@@ -77,7 +77,7 @@ def zip_chunks(entries: Sequence[ZipEntry]) -> Generator[bytes]:
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
         for entry in entries:
             try:
-                handle = storage.open_file(entry.key)
+                handle = storage.open_file(entry.key).handle
                 first = handle.read(ZIP_CHUNK_BYTES)
             except FileNotFoundError:
                 missing.append(entry.name)

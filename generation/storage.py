@@ -6,18 +6,16 @@ many jobs (or redelivered tasks) produce them, and a key never changes meaning.
 
 from __future__ import annotations
 
-import functools
 import mimetypes
-import threading
-from typing import IO, Any
+from typing import IO, NamedTuple
 
-import boto3
-from botocore.config import Config as BotoConfig
+import botocore.exceptions
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from generation.models import MEDIA_EXTENSIONS, Job
+from webapp import s3
 
 
 def original_key(sha256: str, media_type: str) -> str:
@@ -36,13 +34,11 @@ def put(key: str, data: bytes) -> str:
     """Store ``data`` under ``key``; returns the key.
 
     Keys are content hashes, so writing a key again writes the same bytes:
-    no existence check first. On S3 this is one PUT through one client shared
-    by every thread of the process (boto3 clients are thread-safe; the
-    django-storages connection is built per thread, which costs a worker with
-    hundreds of threads most of its CPU). Locally, an existing file is kept.
+    no existence check first. On S3 this is one PUT through the process's
+    shared upload client (``webapp.s3``). Locally, an existing file is kept.
     """
     if settings.USE_S3:
-        _s3_client().put_object(
+        s3.client("upload").put_object(
             Bucket=settings.S3_BUCKET, Key=key, Body=data, ContentType=_content_type(key)
         )
         return key
@@ -51,50 +47,35 @@ def put(key: str, data: bytes) -> str:
     return default_storage.save(key, ContentFile(data))
 
 
-_client_lock = threading.Lock()
-UPLOAD_READ_TIMEOUT = 20
-
-
-@functools.cache
-def _cached_client(bucket: str, endpoint: str | None) -> Any:
-    options: dict[str, Any] = settings.S3_OPTIONS
-    config = options["client_config"].merge(
-        BotoConfig(
-            s3={"addressing_style": options.get("addressing_style", "path")},
-            signature_version=options.get("signature_version", "s3v4"),
-            max_pool_connections=50,
-            # Uploads, from workers: longer than a page's reads (a large PUT on a
-            # busy server), and ``storing._put_durably`` retries around them.
-            read_timeout=UPLOAD_READ_TIMEOUT,
-            retries={"total_max_attempts": 2, "mode": "standard"},
-        )
-    )
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=options.get("endpoint_url"),
-        aws_access_key_id=options.get("access_key"),
-        aws_secret_access_key=options.get("secret_key"),
-        region_name=options.get("region_name"),
-        config=config,
-    )
-
-
-def _s3_client() -> Any:
-    # Settings may differ between tests; the cache key follows them.
-    with _client_lock:
-        return _cached_client(settings.S3_BUCKET, settings.S3_ENDPOINT_URL or None)
-
-
 def _content_type(key: str) -> str:
     return mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
-def open_file(key: str) -> IO[bytes]:
-    return default_storage.open(key, "rb")
+class Opened(NamedTuple):
+    handle: IO[bytes]
+    # Bytes in all when the store said so (S3); a local file's handle can seek.
+    size: int | None
+
+
+def open_file(key: str) -> Opened:
+    """The stored file, to read from the start. Raises ``FileNotFoundError``.
+
+    On S3 the body streams from one GET through the shared read client: no
+    per-thread django-storages connection, no copy into a temporary file.
+    """
+    if not settings.USE_S3:
+        return Opened(default_storage.open(key, "rb"), None)
+    try:
+        answer = s3.client("read").get_object(Bucket=settings.S3_BUCKET, Key=key)
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            raise FileNotFoundError(key) from None
+        raise
+    return Opened(answer["Body"], answer.get("ContentLength"))
 
 
 def read(key: str) -> bytes:
-    with open_file(key) as handle:
+    with open_file(key).handle as handle:
         return handle.read()
 
 

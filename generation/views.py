@@ -247,7 +247,7 @@ def media(request: AuthenticatedRequest, image_id: uuid.UUID, variant: str) -> H
     else:
         key, media_type = image.original_key, image.media_type
     try:
-        handle = storage.open_file(key)
+        handle, size = storage.open_file(key)
     except FileNotFoundError:
         raise Http404("The image file is gone from storage.") from None
     download = variant == "original" and request.GET.get("download") == "1"
@@ -257,6 +257,8 @@ def media(request: AuthenticatedRequest, image_id: uuid.UUID, variant: str) -> H
         as_attachment=download,
         filename=storage.download_name(image.job, image.index, image.extension),
     )
+    if size is not None:
+        response["Content-Length"] = str(size)
     # The headers came from the file; the bytes go out in 64 KiB reads, streamed under ASGI.
     response.streaming_content = streamed(request, iter(lambda: handle.read(65536), b""))
     response["Cache-Control"] = "private, max-age=86400"

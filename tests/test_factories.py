@@ -40,7 +40,7 @@ def test_created_at_back_dates_the_row() -> None:
 
 def test_an_image_has_its_bytes_in_storage() -> None:
     image = ImageFactory.create()
-    with storage.open_file(image.original_key) as handle:
+    with storage.open_file(image.original_key).handle as handle:
         assert len(handle.read()) == image.bytes
     assert ImageFactory.create(job=image.job).index == 1
 

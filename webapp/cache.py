@@ -1,14 +1,16 @@
-"""One Redis connection pool per process for Django's cache.
+"""Django's Redis cache with one client (and so one connection pool) per process.
 
 Django gives each thread (under ASGI: each request's context) a cache object of
-its own, and its Redis client builds a connection pool per object, which it
-never closes. Under uvicorn every request runs its synchronous parts on a new
-thread, so each request opened a Redis connection of its own, and an open
-live-progress stream (hours long) kept its connection and pool: a second file
-descriptor and about 15 KB per open page. This pool class, named in
-``CACHES["default"]["OPTIONS"]["pool_class"]``, hands every cache object of the
-process the same pool (redis-py pools are thread-safe and reset themselves in
-a forked child).
+its own, and each object builds its own Redis client. Under uvicorn every
+request runs its synchronous parts on a new thread, so every request paid for
+a new client: Django's client reads redis-py's installed version from the
+package metadata (a file parse, about a tenth of a submit's CPU) and opens a
+connection pool of its own, which it never closes, so an open live-progress
+stream (hours long) kept a Redis connection and its pool: a second file
+descriptor and about 15 KB per open page. This backend, named in
+``CACHES["default"]["BACKEND"]``, hands every cache object of the process the
+same client: Django's client and redis-py's pools are thread-safe, and a pool
+resets itself in a forked child.
 """
 
 from __future__ import annotations
@@ -16,24 +18,26 @@ from __future__ import annotations
 import threading
 from typing import Any, ClassVar
 
-import redis
-
-# Options that differ per cache object without changing the connection.
-_PER_OBJECT = frozenset({"driver_info", "lib_name"})
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.utils.functional import cached_property
 
 
-class SharedConnectionPool(redis.ConnectionPool):
-    _shared: ClassVar[dict[tuple[str, ...], redis.ConnectionPool]] = {}
-    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+class SharedRedisCache(RedisCache):
+    _clients: ClassVar[dict[tuple[str, ...], RedisCacheClient]] = {}
+    _clients_lock: ClassVar[threading.Lock] = threading.Lock()
+    # Set by Django's RedisCache.__init__ (its stubs do not declare them).
+    _servers: list[str]
+    _options: dict[str, Any]
+    _class: type[RedisCacheClient]
 
-    @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> Any:
+    @cached_property
+    def _cache(self) -> Any:
         key = (
-            url,
-            *(f"{name}={kwargs[name]!r}" for name in sorted(kwargs) if name not in _PER_OBJECT),
+            *self._servers,
+            *(f"{name}={value!r}" for name, value in sorted(self._options.items())),
         )
-        with cls._shared_lock:
-            pool = cls._shared.get(key)
-            if pool is None:
-                pool = cls._shared[key] = super().from_url(url, **kwargs)
-            return pool
+        with self._clients_lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = self._class(self._servers, **self._options)
+            return client

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
 
+from webapp import s3
 from webapp.logging import redact
 
 TIMEOUT_SECONDS = 2
@@ -57,8 +58,7 @@ def check_redis() -> Check:
 def check_storage() -> Check:
     try:
         if settings.USE_S3:
-            s3 = default_storage.connection.meta.client  # type: ignore[attr-defined]
-            s3.head_bucket(Bucket=settings.S3_BUCKET)
+            s3.client("read").head_bucket(Bucket=settings.S3_BUCKET)
             return Check(True, f"s3 bucket {settings.S3_BUCKET}")
         default_storage.listdir("")
     except FileNotFoundError:

@@ -171,13 +171,12 @@ REDIS_SOCKET_TIMEOUT = 5
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # One client and pool for the process, not one per request thread (see webapp.cache).
+        "BACKEND": "webapp.cache.SharedRedisCache",
         "LOCATION": REDIS_URL,
         "OPTIONS": {
             "socket_timeout": REDIS_SOCKET_TIMEOUT,
             "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
-            # One pool for the process, not one per request thread (see webapp.cache).
-            "pool_class": "webapp.cache.SharedConnectionPool",
         },
     }
 }

@@ -64,8 +64,11 @@ def test_original_and_thumbnail_for_a_team_member(
 
     assert original.status_code == 200
     assert original["Content-Type"] == "image/png"
-    assert PILImage.open(io.BytesIO(body(original))).size == (32, 32)
+    data = body(original)
+    assert PILImage.open(io.BytesIO(data)).size == (32, 32)
+    assert original["Content-Length"] == str(len(data)) == str(image.bytes)
     assert thumbnail["Content-Type"] == "image/webp"
+    assert thumbnail["Content-Length"] == str(len(body(thumbnail)))
     assert "sandbox" in original["Content-Security-Policy"]
 
 
@@ -153,17 +156,15 @@ def test_storage_refusing_connections_is_a_503_with_a_message(
 ) -> None:
     image = finished_job(user, django_capture_on_commit_callbacks)
     dead = f"http://127.0.0.1:{free_port()}"
+    options = {**settings.S3_OPTIONS, "endpoint_url": dead}
     storages = {
         **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {**settings.S3_OPTIONS, "endpoint_url": dead},
-        },
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
     }
     client = Client(raise_request_exception=False)
     client.force_login(user)
 
-    with override_settings(STORAGES=storages):
+    with override_settings(STORAGES=storages, S3_OPTIONS=options, S3_ENDPOINT_URL=dead):
         original = client.get(f"/media/{image.pk}/original")
         thumbnail = client.get(f"/media/{image.pk}/thumbnail")
 

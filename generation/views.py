@@ -35,6 +35,7 @@ from generation import (
 )
 from generation.forms import GenerateForm
 from generation.kept_references import read_reference_token
+from generation.models import MEDIA_EXTENSIONS
 from webapp import htmx, permissions
 from webapp.http import AuthenticatedRequest
 from webapp.streaming import streamed
@@ -267,11 +268,11 @@ def media(request: AuthenticatedRequest, image_id: uuid.UUID, variant: str) -> H
     return response
 
 
+_MEDIA_TYPES = {extension: media_type for media_type, extension in MEDIA_EXTENSIONS.items()}
+
+
 def _media_type_of(key: str) -> str:
-    extension = key.rsplit(".", 1)[-1]
-    return {"webp": "image/webp", "svg": "image/svg+xml", "png": "image/png"}.get(
-        extension, "application/octet-stream"
-    )
+    return _MEDIA_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
 
 
 def _parse_job_ids(raw: str) -> list[uuid.UUID] | None:

@@ -12,9 +12,9 @@ from PIL import Image as PILImage
 from generation import imaging
 
 
-def png(width: int, height: int, mode: str = "RGB") -> bytes:
+def png(width: int, height: int, mode: str = "RGB", alpha: int = 0) -> bytes:
     out = io.BytesIO()
-    colour = (200, 80, 40, 0) if mode == "RGBA" else (200, 80, 40)  # RGBA: see-through
+    colour = (200, 80, 40, alpha) if mode == "RGBA" else (200, 80, 40)  # RGBA: see-through
     PILImage.new(mode, (width, height), colour).save(out, format="PNG")
     return out.getvalue()
 
@@ -46,18 +46,28 @@ def test_raster_images_are_verified_and_thumbnailed(fmt: str, media_type: str) -
     verified = imaging.verify(out.getvalue(), "image/png")  # the declared type is not trusted
 
     assert (verified.media_type, verified.width, verified.height) == (media_type, 1344, 768)
-    assert verified.thumbnail_media_type == "image/webp"
+    # Opaque: a JPEG thumbnail (several times cheaper to encode than WebP).
+    assert verified.thumbnail_media_type == "image/jpeg"
     with PILImage.open(io.BytesIO(verified.thumbnail)) as thumb:
-        assert thumb.format == "WEBP"
+        assert thumb.format == "JPEG"
         assert max(thumb.size) == imaging.THUMBNAIL_EDGE
     assert len(verified.sha256) == 64
+
+
+def test_an_rgba_image_with_every_pixel_opaque_gets_a_jpeg_thumbnail() -> None:
+    verified = imaging.verify(png(64, 64, "RGBA", alpha=255), "image/png")
+
+    assert verified.thumbnail_media_type == "image/jpeg"
+    with PILImage.open(io.BytesIO(verified.thumbnail)) as thumb:
+        assert (thumb.format, thumb.mode) == ("JPEG", "RGB")
 
 
 def test_transparency_survives_in_the_thumbnail() -> None:
     verified = imaging.verify(png(64, 64, "RGBA"), "image/png")
 
+    assert verified.thumbnail_media_type == "image/webp"
     with PILImage.open(io.BytesIO(verified.thumbnail)) as thumb:
-        assert thumb.mode == "RGBA"
+        assert (thumb.format, thumb.mode) == ("WEBP", "RGBA")
 
 
 def test_non_image_bytes_are_rejected() -> None:

@@ -67,7 +67,7 @@ def test_original_and_thumbnail_for_a_team_member(
     data = body(original)
     assert PILImage.open(io.BytesIO(data)).size == (32, 32)
     assert original["Content-Length"] == str(len(data)) == str(image.bytes)
-    assert thumbnail["Content-Type"] == "image/webp"
+    assert thumbnail["Content-Type"] == "image/jpeg"
     assert thumbnail["Content-Length"] == str(len(body(thumbnail)))
     assert "sandbox" in original["Content-Security-Policy"]
 

@@ -59,6 +59,13 @@ def parser() -> argparse.ArgumentParser:
         "later ones threads that have run jobs before (default 2)",
     )
     parser.add_argument(
+        "--submit",
+        choices=["each", "batch"],
+        default="each",
+        help="jobs scenario: one POST /api/v1/jobs per job (default), or the jobs split into "
+        "POST /api/v1/jobs/batch requests of at most 50, all sent at once",
+    )
+    parser.add_argument(
         "--concurrency",
         type=int,
         default=250,

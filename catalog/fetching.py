@@ -66,23 +66,33 @@ def fetch_catalog(
             raise DiscoveryFailed(f"Could not read /images/models: {exc}") from exc
         if not listing:
             raise DiscoveryFailed("/images/models listed no models; nothing was changed.")
-        image_models: dict[str, ImageModelSpec] = {}
-        for spec in listing:
-            image_models.setdefault(spec.id, spec)
-        model_infos: dict[str, ModelInfo] | None
-        try:
-            model_infos = {}
+    image_models: dict[str, ImageModelSpec] = {}
+    for spec in listing:
+        image_models.setdefault(spec.id, spec)
+    # /models needs nothing from the endpoints: it is read beside them.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-sync-models") as side:
+        infos = side.submit(_model_infos, client_factory)
+        endpoints, endpoint_errors = _fetch_endpoints(
+            client_factory, list(image_models), workers=workers, deadline=deadline
+        )
+        model_infos, infos_error = infos.result()
+    if infos_error:
+        errors.append({"model": "", "message": infos_error})
+    errors.extend(sorted(endpoint_errors, key=lambda error: error["model"]))
+    return Fetched(image_models, endpoints, model_infos, errors)
+
+
+def _model_infos(client_factory: ClientFactory) -> tuple[dict[str, ModelInfo] | None, str]:
+    """``/models``' image models by id, or None and why it could not be read."""
+    model_infos: dict[str, ModelInfo] = {}
+    try:
+        with client_factory() as client:
             for info in client.list_models(output_modalities="image"):
                 if "image" in info.output_modalities:
                     model_infos.setdefault(info.id, info)
-        except (OpenRouterError, RequestInvalid) as exc:
-            model_infos = None
-            errors.append({"model": "", "message": f"/models?output_modalities=image: {exc}"})
-    endpoints, endpoint_errors = _fetch_endpoints(
-        client_factory, list(image_models), workers=workers, deadline=deadline
-    )
-    errors.extend(sorted(endpoint_errors, key=lambda error: error["model"]))
-    return Fetched(image_models, endpoints, model_infos, errors)
+    except (OpenRouterError, RequestInvalid) as exc:
+        return None, f"/models?output_modalities=image: {exc}"
+    return model_infos, ""
 
 
 def _fetch_endpoints(

@@ -45,6 +45,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "OpenRouterEmulator/1.0"
     timeout = 300  # an idle kept-alive connection frees its thread after this long
+    # The headers and the body go out as two writes: with Nagle's algorithm the
+    # body waited for the client's delayed ACK of the headers, 40 ms an answer.
+    disable_nagle_algorithm = True
     server: _Server
 
     # plumbing
